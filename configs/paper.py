@@ -1,0 +1,40 @@
+"""The paper's hyperparameters (Premamayudu et al. 2019, section 4; the course code it prints)."""
+
+
+def get_config() -> dict:
+    return {
+        # Inputs and outputs. The paper's images are louvre_small.jpg and monet.jpg (400x300).
+        "content": None,  # path to the content image (--content)
+        "style": None,  # path to the style image (--style)
+        "output_dir": "output",  # intermediate <i>.png, trace.csv, generated_image.jpg
+        "vgg_path": "pretrained/imagenet-vgg-verydeep-19.mat",
+        # Images: both are resized to width x height, then the RGB means are subtracted.
+        "width": 400,
+        "height": 300,
+        "means": (123.68, 116.779, 103.939),
+        # Network: VGG-19 with average pooling (the course's load_vgg_model).
+        "pooling": "avg",
+        "content_layer": "conv4_2",
+        "style_layers": (
+            ("conv1_1", 0.2),
+            ("conv2_1", 0.2),
+            ("conv3_1", 0.2),
+            ("conv4_1", 0.2),
+            ("conv5_1", 0.2),
+        ),
+        # Eq. 4 weights and the optimizer: Adam(2.0) for 200 iterations.
+        "alpha": 10.0,
+        "beta": 40.0,
+        "learning_rate": 2.0,
+        "num_iterations": 200,
+        # Start: noise_ratio * uniform(-noise_range, noise_range) + (1 - noise_ratio) * content.
+        "noise_ratio": 0.6,
+        "noise_range": 20.0,
+        "seed": 0,
+        # Costs logged and images saved every 20 iterations (iteration 0 after the first step).
+        "log_every": 20,
+        "save_every": 20,
+        # Speed: float32 as in the paper; bfloat16 convs where the hardware has them; XLA.
+        "precision": "float32",
+        "jit": None,  # None: off on CPUs (measured slower), on for GPUs/TPUs
+    }

@@ -1,0 +1,3 @@
+"""nst_tf: Premamayudu et al. (2019) neural style transfer on VGG-19, in TensorFlow 2."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,29 @@
+"""Atomic output files: written beside their destination, then renamed over it.
+
+A crash or an interrupt therefore leaves either the previous complete file or the new complete
+file, never half of one; finished outputs are never lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def atomic_path(path: str) -> Iterator[str]:
+    """Yields a temporary path (same folder, same extension) that becomes `path` on success."""
+    root, extension = os.path.splitext(path)
+    tmp_path = f"{root}.tmp{os.getpid()}{extension}"
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        if os.path.exists(tmp_path):
+            os.remove(tmp_path)
+
+
+def write_text(path: str, text: str) -> None:
+    with atomic_path(path) as tmp_path, open(tmp_path, "w") as handle:
+        handle.write(text)
