@@ -59,7 +59,9 @@ class Config:
             raise UserError("--style_layers is empty: give at least one layer, e.g. conv1_1:1.0")
         vgg.check_layer_names([self.content_layer, *(name for name, _ in self.style_layers)])
         if self.pooling not in vgg.POOLINGS:
-            raise UserError(f"--pooling must be one of {', '.join(vgg.POOLINGS)}, got {self.pooling}")
+            raise UserError(
+                f"--pooling must be one of {', '.join(vgg.POOLINGS)}, got {self.pooling}"
+            )
         if self.precision not in vgg.PRECISIONS:
             raise UserError(
                 f"--precision must be one of {', '.join(vgg.PRECISIONS)}, got {self.precision}"

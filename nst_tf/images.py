@@ -24,16 +24,17 @@ def load_image(path: str, width: int, height: int, role: str = "image") -> np.nd
     if not os.path.isfile(path):
         raise UserError(f"{role} image not found: {path}; pass an existing JPEG or PNG file")
     try:
-        pixels = iio.imread(path)
-    except Exception as err:  # imageio raises many types; all mean "not an image we can read"
+        pixels = iio.imread(path, plugin="pillow")
+    except Exception as err:  # Pillow raises many types; all mean "not an image we can read"
         raise UserError(
             f"{role} image {path} could not be read as an image ({type(err).__name__}); "
             "pass a JPEG or PNG file"
         ) from None
     pixels = _as_rgb_uint8(np.asarray(pixels), path)
     if pixels.shape[:2] != (height, width):
-        logging.info("Resizing %s from %dx%d to %dx%d", path, pixels.shape[1], pixels.shape[0],
-                     width, height)  # fmt: skip
+        logging.info(
+            "Resizing %s from %dx%d to %dx%d", path, pixels.shape[1], pixels.shape[0], width, height
+        )
         pixels = resize(pixels, width, height)
     return pixels
 
@@ -87,6 +88,18 @@ def generate_noise_image(
     """noise_ratio * uniform(-20, 20) + (1 - noise_ratio) * content, reproducible by seed."""
     noise = np.random.RandomState(seed).uniform(-noise_range, noise_range, content.shape)
     return (noise_ratio * noise + (1.0 - noise_ratio) * content).astype(np.float32)
+
+
+def side_by_side(*panels: np.ndarray, gap: int = 8) -> np.ndarray:
+    """Equal-height uint8 RGB panels in a row with white gaps (content | style | generated)."""
+    height = max(panel.shape[0] for panel in panels)
+    row = []
+    for panel in panels:
+        if panel.shape[0] != height:
+            width = max(round(panel.shape[1] * height / panel.shape[0]), 1)
+            panel = resize(panel, width, height)
+        row += [panel, np.full((height, gap, 3), 255, np.uint8)]
+    return np.concatenate(row[:-1], axis=1)
 
 
 def save_image(path: str, pixels: np.ndarray) -> None:

@@ -63,9 +63,11 @@ def compute_style_cost(
 ) -> tf.Tensor:
     """Eq. 3: sum over layers of lambda_l * J_style^[l], with STYLE_LAYERS = [(name, lambda)]."""
     return tf.add_n(
-        [coeff * layer_style_cost_from_gram(style_grams[name], generated[name])
-         for name, coeff in style_layers]
-    )  # fmt: skip
+        [
+            coeff * layer_style_cost_from_gram(style_grams[name], generated[name])
+            for name, coeff in style_layers
+        ]
+    )
 
 
 def total_cost(

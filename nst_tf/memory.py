@@ -43,9 +43,7 @@ def estimate_peak_bytes(width: int, height: int, layers: Iterable[str], precisio
             kernels += 9 * in_channels * _CHANNELS[int(name[4])]
             in_channels = _CHANNELS[int(name[4])]
     # Losses and Grams are float32 whatever the conv precision; activations follow it.
-    return int(
-        RUNTIME_BYTES + 4 * kernels + ACTIVATION_FACTOR * activations * _BYTES[precision]
-    )
+    return int(RUNTIME_BYTES + 4 * kernels + ACTIVATION_FACTOR * activations * _BYTES[precision])
 
 
 def available_bytes() -> int:
@@ -73,8 +71,14 @@ def check_fits(width: int, height: int, layers: Iterable[str], precision: str) -
     layers = list(layers)
     needed = estimate_peak_bytes(width, height, layers, precision)
     available = available_bytes()
-    logging.info("Estimated peak memory at %dx%d (%s): %.2f GiB of %.2f GiB available",
-                 width, height, precision, needed / 2**30, available / 2**30)  # fmt: skip
+    logging.info(
+        "Estimated peak memory at %dx%d (%s): %.2f GiB of %.2f GiB available",
+        width,
+        height,
+        precision,
+        needed / 2**30,
+        available / 2**30,
+    )
     if needed > available:
         scale = ((available - RUNTIME_BYTES) / max(needed - RUNTIME_BYTES, 1)) ** 0.5
         suggestion = (max(int(width * scale * 0.9), 1), max(int(height * scale * 0.9), 1))

@@ -152,4 +152,3 @@ def run_loop(
     if pending is not None:
         hooks.on_log(pending[0], step.costs(), pending[1])
     return step.image.numpy()
-

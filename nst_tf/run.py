@@ -1,7 +1,7 @@
 """`nst-tf`: flags -> config -> stylize. Flags left unset keep the config file's value.
 
-  nst-tf --content=photo.jpg --style=painting.jpg --output_dir=out
-  nst-tf --flagfile=run.flags --config=configs/paper.py --num_iterations=400
+nst-tf --content=photo.jpg --style=painting.jpg --output_dir=out
+nst-tf --flagfile=run.flags --config=configs/paper.py --num_iterations=400
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out
 
-from absl import app, flags, logging  # noqa: E402
+from absl import app, flags, logging
 
-from nst_tf import vgg  # noqa: E402
-from nst_tf.config import load_config_table, make_config  # noqa: E402
-from nst_tf.errors import UserError  # noqa: E402
+from nst_tf import vgg
+from nst_tf.config import load_config_table, make_config
+from nst_tf.errors import UserError
 
 _CONFIG = flags.DEFINE_string(
     "config", "paper", "Config: a built-in name (paper) or a path to a .py file with get_config()."
@@ -40,19 +40,22 @@ _CONTENT_LAYER = flags.DEFINE_enum(
     "content_layer", None, vgg.CONV_LAYERS, "Layer of the content cost (paper: conv4_2)."
 )
 _STYLE_LAYERS = flags.DEFINE_string(
-    "style_layers", None,
+    "style_layers",
+    None,
     "Style layers and weights lambda, e.g. conv1_1:0.2,conv2_1:0.2,conv3_1:0.2,conv4_1:0.2,"
     "conv5_1:0.2 (the paper's).",
-)  # fmt: skip
+)
 _POOLING = flags.DEFINE_enum("pooling", None, vgg.POOLINGS, "VGG pooling (paper: avg).")
 _WIDTH = flags.DEFINE_integer("width", None, "Images are resized to this width (paper: 400).")
 _HEIGHT = flags.DEFINE_integer("height", None, "Images are resized to this height (paper: 300).")
 _LOG_EVERY = flags.DEFINE_integer("log_every", None, "Log costs every N iterations (paper: 20).")
 _SAVE_EVERY = flags.DEFINE_integer("save_every", None, "Save <i>.png every N iterations (20).")
 _PRECISION = flags.DEFINE_enum(
-    "precision", None, vgg.PRECISIONS,
+    "precision",
+    None,
+    vgg.PRECISIONS,
     "Conv precision: float32 (paper) or bfloat16 (convs only; Grams and losses stay float32).",
-)  # fmt: skip
+)
 _JIT = flags.DEFINE_boolean(
     "jit", None, "Compile the step with XLA. Unset: off on CPUs, on for GPUs and TPUs."
 )

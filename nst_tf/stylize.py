@@ -2,7 +2,8 @@
 
 Outputs are written as they become final: `initial.png` (Figure 4's noisy start), `<i>.png`
 every save_every iterations, `trace.csv` after every logged iteration, then
-`generated_image.jpg` and `config.json`. An interrupt still writes the image reached so far.
+`generated_image.jpg`, `side_by_side.png` (content | style | generated) and `config.json`.
+An interrupt still writes the image reached so far.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from nst_tf.trace import TraceWriter
 
 GENERATED_IMAGE = "generated_image.jpg"
 INITIAL_IMAGE = "initial.png"
+SIDE_BY_SIDE = "side_by_side.png"
 TRACE_FILE = "trace.csv"
 CONFIG_FILE = "config.json"
 
@@ -84,16 +86,23 @@ class _Outputs:
         logging.info("total cost = %g", costs.total)
         logging.info("content cost = %g", costs.content)
         logging.info("style cost = %g", costs.style)
-        self.trace.append({"iteration": iteration, "total_cost": costs.total,
-                           "content_cost": costs.content, "style_cost": costs.style,
-                           "seconds": seconds})  # fmt: skip
+        self.trace.append(
+            {
+                "iteration": iteration,
+                "total_cost": costs.total,
+                "content_cost": costs.content,
+                "style_cost": costs.style,
+                "seconds": seconds,
+            }
+        )
 
     def on_save(self, iteration: int, image: np.ndarray) -> None:
         self.save(f"{iteration}.png", image)
 
     def save(self, name: str, image: np.ndarray) -> None:
         images.save_image(
-            os.path.join(self._config.output_dir, name), images.denormalize(image, self._config.means)
+            os.path.join(self._config.output_dir, name),
+            images.denormalize(image, self._config.means),
         )
 
     def write_config(self, status: str, completed: int, seconds: float, weights: dict | None):
@@ -105,8 +114,9 @@ class _Outputs:
             "weights": weights,
             "versions": versions(),
         }
-        write_text(os.path.join(self._config.output_dir, CONFIG_FILE),
-                   json.dumps(record, indent=2) + "\n")  # fmt: skip
+        write_text(
+            os.path.join(self._config.output_dir, CONFIG_FILE), json.dumps(record, indent=2) + "\n"
+        )
 
 
 def stylize(config: Config) -> RunResult:
@@ -124,8 +134,12 @@ def stylize(config: Config) -> RunResult:
     if weights.provenance:
         logging.info("VGG-19 weights: %s", json.dumps(weights.provenance, sort_keys=True))
     if weights.mean_rgb is not None and not np.allclose(weights.mean_rgb, config.means, atol=1e-3):
-        logging.warning("%s was trained with RGB mean %s; the config subtracts %s",
-                        config.vgg_path, weights.mean_rgb.tolist(), list(config.means))  # fmt: skip
+        logging.warning(
+            "%s was trained with RGB mean %s; the config subtracts %s",
+            config.vgg_path,
+            weights.mean_rgb.tolist(),
+            list(config.means),
+        )
     extractor = vgg.build_feature_extractor(weights, layers, config.pooling, config.precision)
 
     content_image = images.normalize(content, config.means)
@@ -139,9 +153,16 @@ def stylize(config: Config) -> RunResult:
     outputs = _Outputs(config)
     outputs.save(INITIAL_IMAGE, initial)
     step = optimize.StyleTransferStep(
-        extractor, targets, initial, config.content_layer, config.style_layers,
-        config.alpha, config.beta, config.learning_rate, jit=resolve_jit(config.jit),
-    )  # fmt: skip
+        extractor,
+        targets,
+        initial,
+        config.content_layer,
+        config.style_layers,
+        config.alpha,
+        config.beta,
+        config.learning_rate,
+        jit=resolve_jit(config.jit),
+    )
     try:
         final = optimize.run_loop(
             step, config.num_iterations, config.log_every, config.save_every, outputs
@@ -149,13 +170,17 @@ def stylize(config: Config) -> RunResult:
     except KeyboardInterrupt:
         outputs.save(GENERATED_IMAGE, step.image.numpy())
         completed = int(step.optimizer.iterations.numpy())
-        outputs.write_config("interrupted", completed, time.perf_counter() - start,
-                             weights.provenance)  # fmt: skip
+        outputs.write_config(
+            "interrupted", completed, time.perf_counter() - start, weights.provenance
+        )
         raise
     outputs.save(GENERATED_IMAGE, final)
+    final_pixels = images.denormalize(final, config.means)
+    images.save_image(
+        os.path.join(config.output_dir, SIDE_BY_SIDE),
+        images.side_by_side(content, style, final_pixels),
+    )
     seconds = time.perf_counter() - start
     outputs.write_config("completed", config.num_iterations, seconds, weights.provenance)
     logging.info("Wrote %s in %.1f s", os.path.join(config.output_dir, GENERATED_IMAGE), seconds)
-    return RunResult(
-        config.output_dir, images.denormalize(final, config.means), outputs.trace.rows, seconds
-    )
+    return RunResult(config.output_dir, final_pixels, outputs.trace.rows, seconds)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import zipfile
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -23,15 +22,44 @@ from nst_tf.errors import UserError
 from nst_tf.files import atomic_path
 
 VGG19_LAYERS = (
-    "conv1_1", "relu1_1", "conv1_2", "relu1_2", "pool1",
-    "conv2_1", "relu2_1", "conv2_2", "relu2_2", "pool2",
-    "conv3_1", "relu3_1", "conv3_2", "relu3_2", "conv3_3", "relu3_3", "conv3_4", "relu3_4",
+    "conv1_1",
+    "relu1_1",
+    "conv1_2",
+    "relu1_2",
+    "pool1",
+    "conv2_1",
+    "relu2_1",
+    "conv2_2",
+    "relu2_2",
+    "pool2",
+    "conv3_1",
+    "relu3_1",
+    "conv3_2",
+    "relu3_2",
+    "conv3_3",
+    "relu3_3",
+    "conv3_4",
+    "relu3_4",
     "pool3",
-    "conv4_1", "relu4_1", "conv4_2", "relu4_2", "conv4_3", "relu4_3", "conv4_4", "relu4_4",
+    "conv4_1",
+    "relu4_1",
+    "conv4_2",
+    "relu4_2",
+    "conv4_3",
+    "relu4_3",
+    "conv4_4",
+    "relu4_4",
     "pool4",
-    "conv5_1", "relu5_1", "conv5_2", "relu5_2", "conv5_3", "relu5_3", "conv5_4", "relu5_4",
+    "conv5_1",
+    "relu5_1",
+    "conv5_2",
+    "relu5_2",
+    "conv5_3",
+    "relu5_3",
+    "conv5_4",
+    "relu5_4",
     "pool5",
-)  # fmt: skip
+)
 CONV_LAYERS = tuple(name for name in VGG19_LAYERS if name.startswith("conv"))
 POOLINGS = ("avg", "max")
 PRECISIONS = ("float32", "bfloat16")
@@ -59,14 +87,15 @@ def read_matconvnet(path: str) -> VggWeights:
         raise UserError(f"VGG-19 weights not found at {path}: {FETCH_HINT}")
     try:
         mat = scipy.io.loadmat(path)
-    except (ValueError, TypeError, OSError, EOFError, zipfile.BadZipFile, IndexError,
-            KeyError, AssertionError) as err:  # fmt: skip
+    except Exception as err:  # scipy raises many types for a damaged or foreign file
         raise UserError(
             f"{path} is not a readable MatConvNet .mat file ({type(err).__name__}: {err}); "
             f"delete it and {FETCH_HINT}"
         ) from None
     if "layers" not in mat:
-        raise UserError(f"{path} has no 'layers' entry, so it is not a MatConvNet network; {FETCH_HINT}")
+        raise UserError(
+            f"{path} has no 'layers' entry, so it is not a MatConvNet network; {FETCH_HINT}"
+        )
     layers = mat["layers"]
     try:
         names = [str(layers[0][i][0][0][0][0]) for i in range(layers.shape[1])]
@@ -85,7 +114,11 @@ def read_matconvnet(path: str) -> VggWeights:
         weights = layers[0][index][0][0][2]
         kernel = np.asarray(weights[0][0], dtype=np.float32)
         bias = np.asarray(weights[0][1], dtype=np.float32).reshape(-1)
-        if kernel.ndim != 4 or kernel.shape[:3] != (3, 3, in_channels) or kernel.shape[3] != bias.size:
+        if (
+            kernel.ndim != 4
+            or kernel.shape[:3] != (3, 3, in_channels)
+            or kernel.shape[3] != bias.size
+        ):
             raise UserError(
                 f"{path}: layer {name} has kernel {kernel.shape} and bias {bias.shape}, "
                 f"expected [3, 3, {in_channels}, C] and [C]; {FETCH_HINT}"
@@ -139,8 +172,13 @@ def write_matconvnet(
                 stride=np.ones((1, 2)),
             )
         elif kind == "pool":
-            layer.update(weights=np.empty((0, 0), dtype=object), method="max",
-                         pool=np.full((1, 2), 2.0), stride=np.full((1, 2), 2.0), pad=np.zeros((1, 4)))  # fmt: skip
+            layer.update(
+                weights=np.empty((0, 0), dtype=object),
+                method="max",
+                pool=np.full((1, 2), 2.0),
+                stride=np.full((1, 2), 2.0),
+                pad=np.zeros((1, 4)),
+            )
         else:
             layer.update(weights=np.empty((0, 0), dtype=object))
         layers[0, index] = layer
@@ -188,9 +226,14 @@ def build_feature_extractor(
         if name.startswith("conv"):
             kernel = weights.kernels[name]
             conv = keras.layers.Conv2D(
-                kernel.shape[3], 3, padding="same", activation="relu", name=name,
-                trainable=False, dtype=precision,
-            )  # fmt: skip
+                kernel.shape[3],
+                3,
+                padding="same",
+                activation="relu",
+                name=name,
+                trainable=False,
+                dtype=precision,
+            )
             x = conv(x)
             conv.set_weights([kernel, weights.biases[name]])
             if name in layers:
