@@ -44,6 +44,10 @@ class TorchLegacyError(ValueError):
     """The input is not a legacy torch file this reader accepts; the message is one line."""
 
 
+class _CorruptPickleError(TorchLegacyError):
+    """A pickle that does not parse, as opposed to one that names a refused global."""
+
+
 @dataclasses.dataclass(frozen=True)
 class _StorageType:
     """Stands in for `torch.XStorage`: only its name and element dtype matter."""
@@ -59,7 +63,7 @@ class _Storage:
     key: str
     storage_type: _StorageType
     numel: int
-    data: np.ndarray | None = None
+    data: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,7 +161,7 @@ def _check_header(stream: io.BytesIO, storages: dict[str, _Storage]) -> None:
     """Magic number, protocol version and sys-info dict, as torch writes them first."""
     try:
         magic = _load_pickle(stream, storages, "magic number")
-    except TorchLegacyError:
+    except _CorruptPickleError:
         magic = None
     if magic != MAGIC_NUMBER:
         raise TorchLegacyError("bad magic number: not a legacy (non-zip) torch.save file")
@@ -174,8 +178,8 @@ def _load_pickle(stream: io.BytesIO, storages: dict[str, _Storage], what: str) -
     except TorchLegacyError:
         raise
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError,
-            AttributeError, MemoryError) as err:  # fmt: skip
-        raise TorchLegacyError(
+            AttributeError) as err:  # fmt: skip
+        raise _CorruptPickleError(
             f"truncated or corrupt {what} pickle at byte {stream.tell()} "
             f"({type(err).__name__}: {err})"
         ) from None
@@ -194,7 +198,9 @@ def _read_storages(stream: io.BytesIO, storages: dict[str, _Storage], keys: Any)
         storage = storages[key]
         count = int.from_bytes(_read_exactly(stream, _COUNT_BYTES, key), "little", signed=True)
         if count != storage.numel:
-            raise TorchLegacyError(f"storage {key} holds {count} elements, declared {storage.numel}")
+            raise TorchLegacyError(
+                f"storage {key} holds {count} elements, declared {storage.numel}"
+            )
         raw = _read_exactly(stream, count * storage.storage_type.dtype.itemsize, key)
         storage.data = _decode_elements(raw, storage.storage_type)
 
@@ -202,7 +208,9 @@ def _read_storages(stream: io.BytesIO, storages: dict[str, _Storage], keys: Any)
 def _read_exactly(stream: io.BytesIO, size: int, key: str) -> bytes:
     chunk = stream.read(size)
     if len(chunk) != size:
-        raise TorchLegacyError(f"truncated file: storage {key} needs {size} bytes, {len(chunk)} left")
+        raise TorchLegacyError(
+            f"truncated file: storage {key} needs {size} bytes, {len(chunk)} left"
+        )
     return chunk
 
 
@@ -227,10 +235,11 @@ def _resolve_state(state: Any) -> dict[str, np.ndarray]:
 def _tensor_array(name: str, tensor: _TensorRef) -> np.ndarray:
     """The strided view torch would build over the storage, copied out after a bounds check."""
     elements = tensor.storage.data
-    assert elements is not None  # _read_storages filled every storage the pickle referred to
     if 0 in tensor.size:
         return np.empty(tensor.size, dtype=elements.dtype)
-    last = tensor.offset + sum((size - 1) * stride for size, stride in zip(tensor.size, tensor.stride))
+    last = tensor.offset + sum(
+        (size - 1) * stride for size, stride in zip(tensor.size, tensor.stride, strict=True)
+    )
     if last >= elements.size:
         raise TorchLegacyError(
             f"tensor {name} reaches element {last} of storage {tensor.storage.key}, "
@@ -242,4 +251,4 @@ def _tensor_array(name: str, tensor: _TensorRef) -> np.ndarray:
         strides=tuple(stride * elements.itemsize for stride in tensor.stride),
         writeable=False,
     )
-    return np.ascontiguousarray(view).copy()
+    return np.array(view, order="C")
