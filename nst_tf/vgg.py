@@ -210,6 +210,8 @@ def build_feature_extractor(
     """
     import keras
 
+    from nst_tf.layers import ConvReLU
+
     layers = list(dict.fromkeys(layers))
     check_layer_names(layers)
     if pooling not in POOLINGS:
@@ -224,18 +226,8 @@ def build_feature_extractor(
     outputs = {}
     for name in VGG19_LAYERS[: deepest + 1]:
         if name.startswith("conv"):
-            kernel = weights.kernels[name]
-            conv = keras.layers.Conv2D(
-                kernel.shape[3],
-                3,
-                padding="same",
-                activation="relu",
-                name=name,
-                trainable=False,
-                dtype=precision,
-            )
+            conv = ConvReLU(weights.kernels[name], weights.biases[name], name=name, dtype=precision)
             x = conv(x)
-            conv.set_weights([kernel, weights.biases[name]])
             if name in layers:
                 outputs[name] = x
         elif name.startswith("pool"):
