@@ -36,5 +36,5 @@ def get_config() -> dict:
         "save_every": 20,
         # Speed: float32 as in the paper; bfloat16 convs where the hardware has them; XLA.
         "precision": "float32",
-        "jit": None,  # None: off on CPUs (measured slower), on for GPUs/TPUs
+        "jit": None,  # None: per device (off on CPUs, measured slower; on for TPUs)
     }

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -22,7 +23,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from nst_tf import memory, vgg
+from nst_tf import hardware, memory, vgg
 
 CONTENT_LAYER = "conv4_2"
 STYLE_LAYERS = tuple((f"conv{block}_1", 0.2) for block in range(1, 6))
@@ -211,9 +212,21 @@ def run(
     log: Callable[[str], None] = print,
 ) -> dict:
     """Every case at every size; returns a JSON-ready report (and logs a table as it goes)."""
+    import tensorflow as tf
+
+    log(
+        f"TensorFlow {tf.__version__} on {hardware.cpu_summary()}, "
+        f"{os.cpu_count()} cores, GPUs: {len(tf.config.list_logical_devices('GPU'))}"
+    )
     peak = conv_peak_gflops()
     log(f"measured conv peak: {peak:.1f} GFLOP/s (fp32, best of VGG-like conv2d shapes)")
-    report = {"peak_gflops": peak, "repeats": repeats, "cases": []}
+    report = {
+        "cpu": hardware.cpu_summary(),
+        "tensorflow": tf.__version__,
+        "peak_gflops": peak,
+        "repeats": repeats,
+        "cases": [],
+    }
     for width, height in sizes:
         steps = {
             f"nst_tf {precision}": nst_tf_step(width, height, precision) for precision in precisions

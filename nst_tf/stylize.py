@@ -18,7 +18,7 @@ import time
 import numpy as np
 from absl import logging
 
-from nst_tf import __version__, images, memory, optimize, vgg
+from nst_tf import __version__, hardware, images, memory, optimize, vgg
 from nst_tf.config import Config
 from nst_tf.errors import UserError
 from nst_tf.files import write_text
@@ -54,12 +54,16 @@ def prepare_output_dir(path: str) -> None:
 
 
 def resolve_jit(jit: bool | None) -> bool:
-    """XLA off on CPU (measured slower there, docs/performance.md), on for GPUs and TPUs."""
+    """XLA when asked; unset, only on TPUs, which need it.
+
+    On the CPUs measured here XLA made the step slower (docs/performance.md); on GPUs it has not
+    been measured yet, so TensorFlow's own default (off) stands there until it is.
+    """
     if jit is not None:
         return jit
     import tensorflow as tf
 
-    return bool(tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("TPU"))
+    return bool(tf.config.list_logical_devices("TPU"))
 
 
 def versions() -> dict[str, str]:
@@ -129,6 +133,11 @@ def stylize(config: Config) -> RunResult:
     style = images.load_image(config.style, config.width, config.height, "style")
     layers = [config.content_layer, *(name for name, _ in config.style_layers)]
     memory.check_fits(config.width, config.height, layers, config.precision)
+    if config.precision == "bfloat16" and not hardware.has_fast_bfloat16():
+        logging.warning(
+            "bfloat16 requested, but this CPU has no AVX512_BF16/AMX instructions: "
+            "expect float32 speed at lower precision (docs/performance.md)"
+        )
 
     weights = vgg.read_matconvnet(config.vgg_path)
     if weights.provenance:
