@@ -49,7 +49,7 @@ class ConvReLU(keras.layers.Layer):
 
     def _constant(self, name: str, value: np.ndarray):
         weight = self.add_weight(name=name, shape=value.shape, initializer="zeros", trainable=False)
-        weight.assign(value.astype(weight.dtype))
+        weight.assign(np.asarray(value, dtype=weight.dtype))
         return weight
 
     def call(self, x):

@@ -48,8 +48,10 @@ def compute_targets(
     content_layer: str,
     style_layers: Sequence[tuple[str, float]],
 ) -> Targets:
-    content_features = features_fp32(extractor, tf.constant(content_image))
-    style_features = features_fp32(extractor, tf.constant(style_image))
+    # A graph frees each activation once used; an eager functional call holds them all.
+    extract = tf.function(lambda image: features_fp32(extractor, image))
+    content_features = extract(tf.constant(content_image))
+    style_features = extract(tf.constant(style_image))
     return Targets(
         content=content_features[content_layer],
         style_grams={

@@ -150,6 +150,8 @@ def stylize(config: Config) -> RunResult:
             list(config.means),
         )
     extractor = vgg.build_feature_extractor(weights, layers, config.pooling, config.precision)
+    provenance = weights.provenance
+    del weights  # the extractor holds its own copies; the arrays would only add to peak memory
 
     content_image = images.normalize(content, config.means)
     style_image = images.normalize(style, config.means)
@@ -179,9 +181,7 @@ def stylize(config: Config) -> RunResult:
     except KeyboardInterrupt:
         outputs.save(GENERATED_IMAGE, step.image.numpy())
         completed = int(step.optimizer.iterations.numpy())
-        outputs.write_config(
-            "interrupted", completed, time.perf_counter() - start, weights.provenance
-        )
+        outputs.write_config("interrupted", completed, time.perf_counter() - start, provenance)
         raise
     outputs.save(GENERATED_IMAGE, final)
     final_pixels = images.denormalize(final, config.means)
@@ -190,6 +190,6 @@ def stylize(config: Config) -> RunResult:
         images.side_by_side(content, style, final_pixels),
     )
     seconds = time.perf_counter() - start
-    outputs.write_config("completed", config.num_iterations, seconds, weights.provenance)
+    outputs.write_config("completed", config.num_iterations, seconds, provenance)
     logging.info("Wrote %s in %.1f s", os.path.join(config.output_dir, GENERATED_IMAGE), seconds)
     return RunResult(config.output_dir, final_pixels, outputs.trace.rows, seconds)
