@@ -129,10 +129,10 @@ def stylize(config: Config) -> RunResult:
     if not config.content or not config.style:
         raise UserError("both --content and --style images are required")
     prepare_output_dir(config.output_dir)
-    content = images.load_image(config.content, config.width, config.height, "content")
-    style = images.load_image(config.style, config.width, config.height, "style")
     layers = [config.content_layer, *(name for name, _ in config.style_layers)]
     memory.check_fits(config.width, config.height, layers, config.precision)
+    content = images.load_image(config.content, config.width, config.height, "content")
+    style = images.load_image(config.style, config.width, config.height, "style")
     if config.precision == "bfloat16" and not hardware.has_fast_bfloat16():
         logging.warning(
             "bfloat16 requested, but this CPU has no AVX512_BF16/AMX instructions: "

@@ -101,6 +101,7 @@ def test_helpfull_documents_every_flag():
         (["--num_iterations=0"], "--num_iterations must be a positive integer"),
         (["--style_layers=conv9_1:1.0"], "unknown VGG-19 layer conv9_1"),
         (["--vgg_path=missing.mat"], "scripts/fetch_pretrained.py"),
+        (["--width=40000", "--height=30000"], "is available; try --width="),
     ],
 )
 def test_bad_input_ends_with_one_line_and_nonzero_status(
