@@ -27,7 +27,6 @@ from nst_tf import hardware, memory, vgg
 
 CONTENT_LAYER = "conv4_2"
 STYLE_LAYERS = tuple((f"conv{block}_1", 0.2) for block in range(1, 6))
-_CHANNELS = {1: 64, 2: 128, 3: 256, 4: 512, 5: 512}
 
 
 def iteration_flops(width: int, height: int) -> float:
@@ -41,24 +40,12 @@ def iteration_flops(width: int, height: int) -> float:
         if name.startswith("pool"):
             width, height, block = -(-width // 2), -(-height // 2), block + 1
         elif name.startswith("conv"):
-            channels = _CHANNELS[block]
+            channels = vgg.VGG19_CHANNELS[block]
             flops += 2 * (2 * 9 * in_channels * channels * width * height)
             if name in dict(STYLE_LAYERS):
                 flops += 4 * width * height * channels**2
             in_channels = channels
     return flops
-
-
-def random_vgg_weights(seed: int = 0) -> vgg.VggWeights:
-    rng = np.random.RandomState(seed)
-    kernels, biases, in_channels = {}, {}, 3
-    for name in vgg.CONV_LAYERS:
-        channels = _CHANNELS[int(name[4])]
-        scale = np.sqrt(2.0 / (9 * in_channels))
-        kernels[name] = (rng.randn(3, 3, in_channels, channels) * scale).astype(np.float32)
-        biases[name] = np.zeros(channels, np.float32)
-        in_channels = channels
-    return vgg.VggWeights(kernels, biases, None, None)
 
 
 def nst_tf_step(
@@ -72,7 +59,7 @@ def nst_tf_step(
         rng.uniform(-110, 140, (1, height, width, 3)).astype(np.float32) for _ in range(2)
     )
     layers = [CONTENT_LAYER, *(name for name, _ in STYLE_LAYERS)]
-    extractor = vgg.build_feature_extractor(random_vgg_weights(), layers, "avg", precision)
+    extractor = vgg.build_feature_extractor(vgg.random_weights(), layers, "avg", precision)
     targets = optimize.compute_targets(extractor, content, style, CONTENT_LAYER, STYLE_LAYERS)
     step = optimize.StyleTransferStep(
         extractor, targets, content, CONTENT_LAYER, STYLE_LAYERS, 10.0, 40.0, 2.0, jit=jit
@@ -273,7 +260,7 @@ def run(
         for case_name, precision in [("nst_tf", p) for p in precisions] + [("tutorial", "float32")]:
             measured = peak_rss_child(case_name, width, height, precision)
             estimate = memory.estimate_peak_bytes(
-                width, height, [CONTENT_LAYER, *dict(STYLE_LAYERS)], precision
+                width, height, [CONTENT_LAYER, *dict(STYLE_LAYERS)]
             )
             report.setdefault("peak_rss", []).append(
                 {

@@ -130,7 +130,7 @@ def stylize(config: Config) -> RunResult:
         raise UserError("both --content and --style images are required")
     prepare_output_dir(config.output_dir)
     layers = [config.content_layer, *(name for name, _ in config.style_layers)]
-    memory.check_fits(config.width, config.height, layers, config.precision)
+    memory.check_fits(config.width, config.height, layers)
     content = images.load_image(config.content, config.width, config.height, "content")
     style = images.load_image(config.style, config.width, config.height, "style")
     if config.precision == "bfloat16" and not hardware.has_fast_bfloat16():

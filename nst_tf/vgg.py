@@ -61,6 +61,7 @@ VGG19_LAYERS = (
     "pool5",
 )
 CONV_LAYERS = tuple(name for name in VGG19_LAYERS if name.startswith("conv"))
+VGG19_CHANNELS = {1: 64, 2: 128, 3: 256, 4: 512, 5: 512}  # output channels of each block
 POOLINGS = ("avg", "max")
 PRECISIONS = ("float32", "bfloat16")
 FETCH_HINT = "fetch the weights with `python scripts/fetch_pretrained.py`"
@@ -74,6 +75,21 @@ class VggWeights:
     biases: dict[str, np.ndarray]
     mean_rgb: np.ndarray | None
     provenance: dict | None
+
+
+def random_weights(
+    seed: int = 0, channels: Mapping[int, int] = VGG19_CHANNELS, bias_scale: float = 0.0
+) -> VggWeights:
+    """He-initialised VGG-19-shaped weights, for tests and benchmarks that need no real ones."""
+    rng = np.random.RandomState(seed)
+    kernels, biases, in_channels = {}, {}, 3
+    for name in CONV_LAYERS:
+        out_channels = channels[int(name[4])]
+        scale = np.sqrt(2.0 / (9 * in_channels))
+        kernels[name] = (rng.randn(3, 3, in_channels, out_channels) * scale).astype(np.float32)
+        biases[name] = (rng.randn(out_channels) * bias_scale).astype(np.float32)
+        in_channels = out_channels
+    return VggWeights(kernels, biases, None, None)
 
 
 def provenance_path(mat_path: str) -> str:

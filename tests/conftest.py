@@ -16,15 +16,8 @@ TINY_CHANNELS = {1: 4, 2: 6, 3: 8, 4: 8, 5: 8}
 
 def tiny_vgg_weights(seed: int = 0, channels: dict[int, int] = TINY_CHANNELS):
     """He-initialised kernels with VGG-19's layer structure but few channels."""
-    rng = np.random.RandomState(seed)
-    kernels, biases, in_channels = {}, {}, 3
-    for name in vgg.CONV_LAYERS:
-        out_channels = channels[int(name[4])]
-        scale = np.sqrt(2.0 / (9 * in_channels))
-        kernels[name] = (rng.randn(3, 3, in_channels, out_channels) * scale).astype(np.float32)
-        biases[name] = (rng.randn(out_channels) * 0.1).astype(np.float32)
-        in_channels = out_channels
-    return kernels, biases
+    weights = vgg.random_weights(seed, channels, bias_scale=0.1)
+    return weights.kernels, weights.biases
 
 
 @pytest.fixture(scope="session")

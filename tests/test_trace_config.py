@@ -248,10 +248,10 @@ def test_config_file_by_path(tmp_path):
 PAPER_LAYERS = ["conv4_2", *(name for name, _ in PAPER_STYLE_LAYERS)]
 
 
-def _activation_bytes(width, height, precision="float32"):
+def _activation_bytes(width, height):
     # At 0x0 only the runtime and the kernels remain.
-    fixed = memory.estimate_peak_bytes(0, 0, PAPER_LAYERS, precision)
-    return memory.estimate_peak_bytes(width, height, PAPER_LAYERS, precision) - fixed
+    fixed = memory.estimate_peak_bytes(0, 0, PAPER_LAYERS)
+    return memory.estimate_peak_bytes(width, height, PAPER_LAYERS) - fixed
 
 
 def test_estimate_grows_linearly_in_pixels():
@@ -259,10 +259,8 @@ def test_estimate_grows_linearly_in_pixels():
     assert small > 0
     assert big / small == pytest.approx(4.0, rel=0.02)
     # conv1_1 alone at 400x300: 120000 positions x 64 channels x 4 bytes x factor 3.
-    one_layer = memory.estimate_peak_bytes(400, 300, ["conv1_1"], "float32")
-    assert one_layer - memory.estimate_peak_bytes(0, 0, ["conv1_1"], "float32") == (
-        3 * 400 * 300 * 64 * 4
-    )
+    one_layer = memory.estimate_peak_bytes(400, 300, ["conv1_1"])
+    assert one_layer - memory.estimate_peak_bytes(0, 0, ["conv1_1"]) == (3 * 400 * 300 * 64 * 4)
     # Down to conv5_1 with SAME pooling: 400x300 -> 200x150 -> 100x75 -> 50x38 -> 25x19.
     elements = (
         2 * 400 * 300 * 64  # conv1_1, conv1_2
@@ -276,26 +274,24 @@ def test_estimate_grows_linearly_in_pixels():
         + 25 * 19 * 512  # conv5_1
     )
     assert small == pytest.approx(3 * 4 * elements, abs=1)
-    # bfloat16 halves the activations.
-    assert _activation_bytes(400, 300, "bfloat16") == pytest.approx(small / 2, rel=1e-6)
     # The deepest layer sets the depth: conv5_1 needs more than conv4_2 alone.
-    assert memory.estimate_peak_bytes(400, 300, PAPER_LAYERS, "float32") > (
-        memory.estimate_peak_bytes(400, 300, ["conv4_2"], "float32")
+    assert memory.estimate_peak_bytes(400, 300, PAPER_LAYERS) > (
+        memory.estimate_peak_bytes(400, 300, ["conv4_2"])
     )
 
 
 def test_check_fits_passes_with_enough_memory(monkeypatch):
     monkeypatch.setattr(memory, "available_bytes", lambda: 64 * 2**30)
-    needed = memory.check_fits(400, 300, PAPER_LAYERS, "float32")
-    assert needed == memory.estimate_peak_bytes(400, 300, PAPER_LAYERS, "float32")
+    needed = memory.check_fits(400, 300, PAPER_LAYERS)
+    assert needed == memory.estimate_peak_bytes(400, 300, PAPER_LAYERS)
 
 
 def test_check_fits_suggests_smaller_size(monkeypatch):
     available = 2 * 2**30
     monkeypatch.setattr(memory, "available_bytes", lambda: available)
-    assert memory.estimate_peak_bytes(4000, 3000, PAPER_LAYERS, "float32") > available
+    assert memory.estimate_peak_bytes(4000, 3000, PAPER_LAYERS) > available
     with pytest.raises(UserError) as info:
-        memory.check_fits(4000, 3000, PAPER_LAYERS, "float32")
+        memory.check_fits(4000, 3000, PAPER_LAYERS)
     message = str(info.value)
     assert "\n" not in message
     assert "4000x3000" in message
@@ -303,7 +299,7 @@ def test_check_fits_suggests_smaller_size(monkeypatch):
     height = int(message.split("--height=")[1].split()[0])
     assert 0 < width < 4000 and 0 < height < 3000
     assert width / height == pytest.approx(4 / 3, rel=0.02)
-    assert memory.estimate_peak_bytes(width, height, PAPER_LAYERS, "float32") <= available
+    assert memory.estimate_peak_bytes(width, height, PAPER_LAYERS) <= available
 
 
 def test_memory_layer_sizes_use_vgg_names():
