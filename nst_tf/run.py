@@ -103,6 +103,10 @@ def main(argv: list[str]) -> None:
 
 
 def entry_point() -> None:
+    # Under the console script the main module is the `nst-tf` wrapper, so --help would list
+    # none of these flags; registering them as its key flags puts them in --help.
+    for name in flags.FLAGS.get_flags_for_module(__name__):
+        flags.FLAGS.register_key_flag_for_module(sys.argv[0], name)
     logging.set_verbosity(logging.INFO)
     app.run(main)
 

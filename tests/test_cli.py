@@ -121,3 +121,12 @@ def test_bad_input_ends_with_one_line_and_nonzero_status(
     assert "Traceback" not in result.stderr
     last_line = result.stderr.strip().splitlines()[-1]
     assert last_line.startswith("nst-tf: error: ") and expected in last_line
+
+
+def test_console_script_help_lists_the_flags():
+    script = os.path.join(os.path.dirname(sys.executable), "nst-tf")
+    if not os.path.exists(script):
+        pytest.skip(f"{script} is not installed: `pip install -e .` provides it")
+    result = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=120)
+    assert "--content: Content image" in result.stdout
+    assert "--style_layers:" in result.stdout and "--[no]jit:" in result.stdout
