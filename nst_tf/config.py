@@ -55,6 +55,8 @@ class Config:
             raise UserError(f"--learning_rate must be positive, got {self.learning_rate}")
         if not 0.0 <= self.noise_ratio <= 1.0:
             raise UserError(f"--noise_ratio must be within [0, 1], got {self.noise_ratio}")
+        if not 0 <= self.seed < 2**32:
+            raise UserError(f"--seed must be within [0, 2**32), got {self.seed}")
         if not self.style_layers:
             raise UserError("--style_layers is empty: give at least one layer, e.g. conv1_1:1.0")
         vgg.check_layer_names([self.content_layer, *(name for name, _ in self.style_layers)])

@@ -111,6 +111,7 @@ def test_style_cost_falls_and_content_is_matched(tiny_vgg_path, tiny_images, tmp
         ({"style_layers": "conv1_1=0.2"}, "unknown VGG-19 layer conv1_1=0.2"),
         ({"style_layers": "conv1_1:heavy"}, "is not NAME:WEIGHT"),
         ({"pooling": "median"}, "--pooling must be one of"),
+        ({"seed": -1}, "--seed must be within"),
     ],
 )
 def test_bad_settings_raise_user_error(overrides, expected, tiny_vgg_path, tiny_images, tmp_path):
