@@ -10,6 +10,8 @@ import contextlib
 import os
 from collections.abc import Iterator
 
+from nst_tf.errors import UserError
+
 
 @contextlib.contextmanager
 def atomic_path(path: str) -> Iterator[str]:
@@ -19,6 +21,11 @@ def atomic_path(path: str) -> Iterator[str]:
     try:
         yield tmp_path
         os.replace(tmp_path, path)
+    except OSError as err:  # a full disk or a vanished folder: the user's to fix, in one line
+        raise UserError(
+            f"cannot write {path} ({err.strerror or err}); check that its folder exists, is "
+            "writable and has free space"
+        ) from None
     finally:
         if os.path.exists(tmp_path):
             os.remove(tmp_path)

@@ -213,7 +213,7 @@ def test_save_image_round_trip_and_no_temp_files(tmp_path, name):
 
 def test_save_into_missing_directory_leaves_nothing(tmp_path):
     path = str(tmp_path / "missing" / "out.png")
-    with pytest.raises(Exception):  # noqa: B017 - any error; the point is what is left behind
+    with pytest.raises(UserError, match=r"cannot write .*out\.png"):
         images.save_image(path, smooth_image(4, 4, seed=0))
     assert _listing(tmp_path) == []
 
