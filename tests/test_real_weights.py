@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from nst_tf import images, stylize, vgg
+from nst_tf import images, reproduce, stylize, vgg
 from nst_tf.config import load_config_table, make_config
+from tests.conftest import paper_image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WEIGHTS = os.path.join(ROOT, "pretrained", "imagenet-vgg-verydeep-19.mat")
@@ -60,3 +61,24 @@ def test_real_run_lowers_style_cost_tenfold_with_bounded_content(real_inputs, tm
         np.isfinite(last["content_cost"]) and 0 < last["content_cost"] < 10 * first["content_cost"]
     )
     assert result.image.std() > 10  # a picture, not a flat field
+
+
+def test_paper_run_matches_the_printed_iteration_0(tmp_path):
+    """Fidelity guard: the paper's images and settings, one logged iteration, real weights."""
+    if not os.path.isfile(WEIGHTS):
+        pytest.skip(f"{WEIGHTS} missing: run `python scripts/fetch_pretrained.py`")
+    overrides = dict(
+        content=paper_image("louvre_small.jpg"),
+        style=paper_image("monet.jpg"),
+        vgg_path=WEIGHTS,
+        output_dir=str(tmp_path),
+        num_iterations=1,
+    )
+    result = stylize.stylize(make_config(load_config_table("paper"), overrides))
+    ours, paper = result.trace[0], reproduce.reported_trace()[0]
+    assert ours["iteration"] == paper["iteration"] == 0
+    # Measured with the registry weights: -2.9% total, +0.6% content, -2.9% style
+    # (docs/reproduction.md); the issue allows 15% at iteration 0.
+    assert ours["total_cost"] == pytest.approx(paper["total_cost"], rel=0.05)
+    assert ours["content_cost"] == pytest.approx(paper["content_cost"], rel=0.02)
+    assert ours["style_cost"] == pytest.approx(paper["style_cost"], rel=0.05)
