@@ -90,7 +90,7 @@ class StyleTransferStep:
         self._alpha = alpha
         self._beta = beta
         self._step = tf.function(self._step_fn, jit_compile=jit)
-        self._costs = tf.function(self._costs_fn, jit_compile=jit)
+        self._costs = tf.function(self._cost_terms, jit_compile=jit)
 
     def _cost_terms(self) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         generated = features_fp32(self._extractor, self.image)
@@ -109,9 +109,6 @@ class StyleTransferStep:
         gradient = tape.gradient(J, self.image)
         self.optimizer.apply_gradients([(gradient, self.image)])
         return J, J_content, J_style
-
-    def _costs_fn(self) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-        return self._cost_terms()
 
     def step(self) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         """One update; returns (J, J_content, J_style) of the image before it, as tensors."""

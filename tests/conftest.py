@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from nst_tf import vgg
+from nst_tf.config import Config, load_config_table, make_config
 from nst_tf.images import save_image
 
 PAPER_IMAGES = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "paper", "images")
@@ -53,3 +54,8 @@ def paper_image(name: str) -> str:
     if not os.path.isfile(path):
         pytest.skip(f"the paper's images are not at {PAPER_IMAGES} (../shared/paper/images)")
     return path
+
+
+def paper_config(**overrides) -> Config:
+    """The paper's config with test overrides (paths, tiny sizes, few iterations)."""
+    return make_config(load_config_table("paper"), overrides)

@@ -12,8 +12,7 @@ import pytest
 import tensorflow as tf
 
 from nst_tf import images, reproduce, stylize, vgg
-from nst_tf.config import load_config_table, make_config
-from tests.conftest import paper_image
+from tests.conftest import paper_config, paper_image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WEIGHTS = os.path.join(ROOT, "pretrained", "imagenet-vgg-verydeep-19.mat")
@@ -42,7 +41,7 @@ def test_features_of_a_real_image_are_deterministic_across_loads(real_inputs):
 
 def test_real_run_lowers_style_cost_tenfold_with_bounded_content(real_inputs, tmp_path):
     weights, content, style = real_inputs
-    overrides = dict(
+    config = paper_config(
         content=content,
         style=style,
         vgg_path=weights,
@@ -53,7 +52,7 @@ def test_real_run_lowers_style_cost_tenfold_with_bounded_content(real_inputs, tm
         log_every=40,
         save_every=100,
     )
-    result = stylize.stylize(make_config(load_config_table("paper"), overrides))
+    result = stylize.stylize(config)
     first, last = result.trace[0], result.trace[-1]
     assert [first["iteration"], last["iteration"]] == [0, 40]
     assert last["style_cost"] <= first["style_cost"] / 10
@@ -67,14 +66,14 @@ def test_paper_run_matches_the_printed_iteration_0(tmp_path):
     """Fidelity guard: the paper's images and settings, one logged iteration, real weights."""
     if not os.path.isfile(WEIGHTS):
         pytest.skip(f"{WEIGHTS} missing: run `python scripts/fetch_pretrained.py`")
-    overrides = dict(
+    config = paper_config(
         content=paper_image("louvre_small.jpg"),
         style=paper_image("monet.jpg"),
         vgg_path=WEIGHTS,
         output_dir=str(tmp_path),
         num_iterations=1,
     )
-    result = stylize.stylize(make_config(load_config_table("paper"), overrides))
+    result = stylize.stylize(config)
     ours, paper = result.trace[0], reproduce.reported_trace()[0]
     assert ours["iteration"] == paper["iteration"] == 0
     # Measured with the registry weights: -2.9% total, +0.6% content, -2.9% style

@@ -10,26 +10,16 @@ import pytest
 import tensorflow as tf
 
 from nst_tf import images, optimize, stylize, vgg
-from nst_tf.config import load_config_table, make_config
 from nst_tf.errors import UserError
-from tests.conftest import smooth_image
+from tests.conftest import paper_config, smooth_image
 
 
 def tiny_config(tiny_vgg_path, tiny_images, output_dir, **overrides):
     content, style = tiny_images
-    settings = dict(
-        content=content,
-        style=style,
-        vgg_path=tiny_vgg_path,
-        output_dir=str(output_dir),
-        width=40,
-        height=30,
-        num_iterations=4,
-        log_every=1,
-        save_every=100,
-    )
-    settings.update(overrides)
-    return make_config(load_config_table("paper"), settings)
+    settings = dict(content=content, style=style, vgg_path=tiny_vgg_path)
+    settings.update(output_dir=str(output_dir), width=40, height=30, num_iterations=4)
+    settings.update(log_every=1, save_every=100)
+    return paper_config(**{**settings, **overrides})
 
 
 def test_same_seed_same_trace_other_seed_other_trace(tiny_vgg_path, tiny_images, tmp_path):
