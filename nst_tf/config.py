@@ -14,8 +14,8 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from nst_tf import vgg
 from nst_tf.errors import UserError
+from nst_tf.model import vgg
 
 StyleLayers = tuple[tuple[str, float], ...]
 

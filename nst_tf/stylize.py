@@ -18,11 +18,16 @@ import time
 import numpy as np
 from absl import logging
 
-from nst_tf import __version__, hardware, images, memory, optimize, vgg
+from nst_tf import __version__
 from nst_tf.config import Config
 from nst_tf.errors import UserError
-from nst_tf.files import write_text
-from nst_tf.trace import TraceWriter
+from nst_tf.images import io as images
+from nst_tf.model import vgg
+from nst_tf.optim import loop as optimize
+from nst_tf.outputs.files import write_text
+from nst_tf.outputs.trace import TraceWriter
+from nst_tf.runtime import devices as hardware
+from nst_tf.runtime import memory
 
 GENERATED_IMAGE = "generated_image.jpg"
 INITIAL_IMAGE = "initial.png"

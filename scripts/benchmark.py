@@ -12,8 +12,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags
 
-from nst_tf import benchmark
-from nst_tf.files import write_text
+from nst_tf.outputs.files import write_text
+from nst_tf.tools import benchmark
 
 _SIZES = flags.DEFINE_list("sizes", ["200x150", "400x300", "800x600"], "WIDTHxHEIGHT list.")
 _REPEATS = flags.DEFINE_integer("repeats", 10, "Timed steady steps per case (after 2 warm-up).")

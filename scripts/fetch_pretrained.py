@@ -19,8 +19,8 @@ except ImportError:  # run from a checkout without `pip install -e .`: use the c
 
 from absl import app, flags
 
-from nst_tf import pretrained
 from nst_tf.errors import UserError
+from nst_tf.weights import fetch as pretrained
 
 _SOURCE = flags.DEFINE_enum(
     "source", "auto", pretrained.SOURCES,

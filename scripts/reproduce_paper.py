@@ -12,9 +12,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags, logging
 
-from nst_tf import vgg
 from nst_tf.errors import UserError
-from nst_tf.reproduce import reproduce
+from nst_tf.model import vgg
+from nst_tf.tools.reproduce import reproduce
 
 _IMAGES_DIR = flags.DEFINE_string(
     "images_dir", None, "Folder with louvre_small.jpg and monet.jpg.", required=True

@@ -14,7 +14,7 @@ import pytest
 
 def run_cli(*flags: str, cwd: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "nst_tf.run", *flags],
+        [sys.executable, "-m", "nst_tf.cli", *flags],
         capture_output=True,
         text=True,
         timeout=300,

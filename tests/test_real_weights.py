@@ -11,8 +11,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from nst_tf import images, reproduce, stylize, vgg
-from tests.conftest import paper_config, paper_image
+from nst_tf import stylize
+from nst_tf.images import io as images
+from nst_tf.model import vgg
+from nst_tf.tools import reproduce
+from tests.helpers import paper_config, paper_image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WEIGHTS = os.path.join(ROOT, "pretrained", "imagenet-vgg-verydeep-19.mat")

@@ -9,9 +9,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from nst_tf import images, optimize, stylize, vgg
+from nst_tf import stylize
 from nst_tf.errors import UserError
-from tests.conftest import paper_config, smooth_image
+from nst_tf.images import io as images
+from nst_tf.model import vgg
+from nst_tf.optim import loop as optimize
+from tests.helpers import paper_config, smooth_image
 
 
 def tiny_config(tiny_vgg_path, tiny_images, output_dir, **overrides):

@@ -1,0 +1,88 @@
+"""Peak memory of a run, estimated from the image size before anything large is allocated.
+
+The step keeps every ReLU output down to the deepest layer it needs for the backward pass,
+and the backward pass holds a few gradients of the same sizes at once; the rest is the
+TensorFlow runtime and the kernels. The constants are calibrated against measured peak RSS
+(scripts/benchmark.py prints both), so a size that cannot fit stops with a message instead
+of an out-of-memory kill halfway through.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+from absl import logging
+
+from nst_tf.errors import UserError
+from nst_tf.model import vgg
+
+RUNTIME_BYTES = 500 * 2**20  # TensorFlow, Keras and Python: 503 MiB measured after import
+ACTIVATION_FACTOR = 3.0  # saved forward activations + backward temporaries, measured
+
+
+def _layer_sizes(width: int, height: int, deepest: str) -> Iterable[tuple[str, int]]:
+    """(layer, elements) for every conv/pool output down to `deepest` (SAME pooling)."""
+    for name in vgg.VGG19_LAYERS[: vgg.VGG19_LAYERS.index(deepest) + 1]:
+        block = int(name[4])
+        if name.startswith("pool"):
+            width, height = -(-width // 2), -(-height // 2)
+            yield name, width * height * vgg.VGG19_CHANNELS[block]
+        elif name.startswith("conv"):
+            yield name, width * height * vgg.VGG19_CHANNELS[block]
+
+
+def estimate_peak_bytes(width: int, height: int, layers: Iterable[str]) -> int:
+    deepest = max(layers, key=vgg.VGG19_LAYERS.index)
+    activations = sum(size for _, size in _layer_sizes(width, height, deepest))
+    kernels, in_channels = 0, 3
+    for name, _ in _layer_sizes(1, 1, deepest):
+        if name.startswith("conv"):
+            kernels += 9 * in_channels * vgg.VGG19_CHANNELS[int(name[4])]
+            in_channels = vgg.VGG19_CHANNELS[int(name[4])]
+    # Kernels are held twice (forward and flipped, nst_tf.layers). Activations are counted as
+    # float32 for every precision: bfloat16 runs measured the same peak on CPU.
+    return int(RUNTIME_BYTES + 2 * 4 * kernels + ACTIVATION_FACTOR * activations * 4)
+
+
+def available_bytes() -> int:
+    """MemAvailable, capped by a cgroup limit when the process runs in one."""
+    available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    available = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        with open("/sys/fs/cgroup/memory.max") as handle:
+            limit = handle.read().strip()
+        if limit.isdigit():
+            available = min(available, int(limit))
+    except OSError:
+        pass
+    return available
+
+
+def check_fits(width: int, height: int, layers: Iterable[str]) -> int:
+    """Logs the estimate; raises UserError (with a size that fits) when it exceeds memory."""
+    layers = list(layers)
+    needed = estimate_peak_bytes(width, height, layers)
+    available = available_bytes()
+    logging.info(
+        "Estimated peak memory at %dx%d: %.2f GiB of %.2f GiB available",
+        width,
+        height,
+        needed / 2**30,
+        available / 2**30,
+    )
+    if needed > available:
+        scale = ((available - RUNTIME_BYTES) / max(needed - RUNTIME_BYTES, 1)) ** 0.5
+        suggestion = (max(int(width * scale * 0.9), 1), max(int(height * scale * 0.9), 1))
+        raise UserError(
+            f"a {width}x{height} image needs about {needed / 2**30:.1f} GiB but only "
+            f"{available / 2**30:.1f} GiB is available; try --width={suggestion[0]} "
+            f"--height={suggestion[1]}"
+        )
+    return needed

@@ -1,0 +1,72 @@
+"""The memory estimate and the refusal of sizes that do not fit."""
+
+from __future__ import annotations
+
+import pytest
+
+from nst_tf.errors import UserError
+from nst_tf.model import vgg
+from nst_tf.runtime import memory
+
+PAPER_LAYERS = ["conv4_2", *(f"conv{block}_1" for block in range(1, 6))]
+
+
+def _activation_bytes(width, height):
+    # At 0x0 only the runtime and the kernels remain.
+    fixed = memory.estimate_peak_bytes(0, 0, PAPER_LAYERS)
+    return memory.estimate_peak_bytes(width, height, PAPER_LAYERS) - fixed
+
+
+def test_estimate_grows_linearly_in_pixels():
+    small, big = _activation_bytes(400, 300), _activation_bytes(800, 600)
+    assert small > 0
+    assert big / small == pytest.approx(4.0, rel=0.02)
+    # conv1_1 alone at 400x300: 120000 positions x 64 channels x 4 bytes x factor 3.
+    one_layer = memory.estimate_peak_bytes(400, 300, ["conv1_1"])
+    assert one_layer - memory.estimate_peak_bytes(0, 0, ["conv1_1"]) == (3 * 400 * 300 * 64 * 4)
+    # Down to conv5_1 with SAME pooling: 400x300 -> 200x150 -> 100x75 -> 50x38 -> 25x19.
+    elements = (
+        2 * 400 * 300 * 64  # conv1_1, conv1_2
+        + 200 * 150 * 64  # pool1
+        + 2 * 200 * 150 * 128  # conv2_1, conv2_2
+        + 100 * 75 * 128  # pool2
+        + 4 * 100 * 75 * 256  # conv3_1 .. conv3_4
+        + 50 * 38 * 256  # pool3
+        + 4 * 50 * 38 * 512  # conv4_1 .. conv4_4
+        + 25 * 19 * 512  # pool4
+        + 25 * 19 * 512  # conv5_1
+    )
+    assert small == pytest.approx(3 * 4 * elements, abs=1)
+    # The deepest layer sets the depth: conv5_1 needs more than conv4_2 alone.
+    assert memory.estimate_peak_bytes(400, 300, PAPER_LAYERS) > (
+        memory.estimate_peak_bytes(400, 300, ["conv4_2"])
+    )
+
+
+def test_check_fits_passes_with_enough_memory(monkeypatch):
+    monkeypatch.setattr(memory, "available_bytes", lambda: 64 * 2**30)
+    needed = memory.check_fits(400, 300, PAPER_LAYERS)
+    assert needed == memory.estimate_peak_bytes(400, 300, PAPER_LAYERS)
+
+
+def test_check_fits_suggests_smaller_size(monkeypatch):
+    available = 2 * 2**30
+    monkeypatch.setattr(memory, "available_bytes", lambda: available)
+    assert memory.estimate_peak_bytes(4000, 3000, PAPER_LAYERS) > available
+    with pytest.raises(UserError) as info:
+        memory.check_fits(4000, 3000, PAPER_LAYERS)
+    message = str(info.value)
+    assert "\n" not in message
+    assert "4000x3000" in message
+    width = int(message.split("--width=")[1].split()[0])
+    height = int(message.split("--height=")[1].split()[0])
+    assert 0 < width < 4000 and 0 < height < 3000
+    assert width / height == pytest.approx(4 / 3, rel=0.02)
+    assert memory.estimate_peak_bytes(width, height, PAPER_LAYERS) <= available
+
+
+def test_memory_layer_sizes_use_vgg_names():
+    # Every layer the estimate walks is a real VGG-19 layer, down to the deepest asked.
+    names = [name for name, _ in memory._layer_sizes(10, 10, "conv4_2")]
+    assert names[-1] == "conv4_2"
+    assert all(name in vgg.VGG19_LAYERS for name in names)
