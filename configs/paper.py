@@ -34,6 +34,10 @@ def get_config() -> dict:
         # Costs logged and images saved every 20 iterations (iteration 0 after the first step).
         "log_every": 20,
         "save_every": 20,
+        # Resumable runs: the image and Adam's state every 20 iterations, the last 3 kept.
+        "checkpoint_every": 20,
+        "keep_checkpoints": 3,
+        "tensorboard": True,  # events in output_dir/tensorboard
         # Speed: float32 as in the paper; bfloat16 convs where the hardware has them; XLA.
         "precision": "float32",
         "jit": None,  # None: per device (off on CPUs, measured slower; on for TPUs)

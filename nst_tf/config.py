@@ -1,8 +1,10 @@
-"""The run's settings: a config file's `get_config()` table, overridden by flags, validated once.
+"""The run's settings: one table, one definition per setting.
 
 Config files are Python files (big_vision style) whose `get_config()` returns a plain dict; the
-paper's table is `configs/paper.py`, installed as `nst_tf.configs.paper`. `--config` takes a
-built-in name (`paper`) or a path to such a file.
+paper's table is `configs/paper.py`, installed as `nst_tf.configs.paper`, and a variant config
+imports it and overrides a few keys. Each setting is declared once, as a `Config` field whose
+metadata carries its flag kind and help: `nst_tf.cli` generates every flag from these fields,
+so adding a setting is this field plus its value in configs/paper.py.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import importlib.util
+import json
+import math
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -20,60 +24,119 @@ from nst_tf.model import vgg
 StyleLayers = tuple[tuple[str, float], ...]
 
 
+def _setting(kind: str, help: str, choices: Sequence[str] | None = None) -> Any:
+    return dataclasses.field(metadata={"kind": kind, "help": help, "choices": choices})
+
+
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """Every setting of one run; field docs live in `configs/paper.py` and the flag help."""
+    """Every setting of one run. Flag kinds: string, integer, float, boolean, enum, list."""
 
-    content: str | None
-    style: str | None
-    output_dir: str
-    vgg_path: str
-    width: int
-    height: int
-    means: tuple[float, float, float]
-    pooling: str
-    content_layer: str
-    style_layers: StyleLayers
-    alpha: float
-    beta: float
-    learning_rate: float
-    num_iterations: int
-    noise_ratio: float
-    noise_range: float
-    seed: int
-    log_every: int
-    save_every: int
-    precision: str
-    jit: bool | None  # None: chosen per device (stylize.resolve_jit)
+    content: str | None = _setting("string", "Content image C (JPEG/PNG).")
+    style: str | None = _setting("string", "Style image S (JPEG/PNG).")
+    output_dir: str = _setting(
+        "string", "Where <i>.png, trace.csv, generated_image.jpg, config.json, checkpoints go."
+    )
+    vgg_path: str | None = _setting(
+        "string", "MatConvNet imagenet-vgg-verydeep-19.mat (scripts/fetch_pretrained.py)."
+    )
+    width: int = _setting("integer", "Images are resized to this width (paper: 400).")
+    height: int = _setting("integer", "Images are resized to this height (paper: 300).")
+    means: tuple[float, float, float] = _setting(
+        "list", "RGB means subtracted before VGG (paper: 123.68,116.779,103.939)."
+    )
+    pooling: str = _setting("enum", "VGG pooling (paper: avg).", vgg.POOLINGS)
+    content_layer: str = _setting(
+        "enum", "Layer of the content cost (paper: conv4_2).", vgg.CONV_LAYERS
+    )
+    style_layers: StyleLayers = _setting(
+        "string",
+        "Style layers and weights lambda, e.g. conv1_1:0.2,conv2_1:0.2,conv3_1:0.2,conv4_1:0.2,"
+        "conv5_1:0.2 (the paper's).",
+    )
+    alpha: float = _setting("float", "Content weight alpha of eq. 4 (paper: 10).")
+    beta: float = _setting("float", "Style weight beta of eq. 4 (paper: 40).")
+    learning_rate: float = _setting("float", "Adam learning rate (paper: 2.0).")
+    num_iterations: int = _setting("integer", "Adam updates (paper: 200).")
+    noise_ratio: float = _setting(
+        "float", "Share of uniform(-noise_range, noise_range) noise in the start (paper: 0.6)."
+    )
+    noise_range: float = _setting("float", "Amplitude of the start's uniform noise (paper: 20).")
+    seed: int = _setting("integer", "Seed of the initial noise; same seed, same trace.")
+    log_every: int = _setting("integer", "Log costs every N iterations (paper: 20).")
+    save_every: int = _setting("integer", "Save <i>.png every N iterations (paper: 20).")
+    checkpoint_every: int = _setting(
+        "integer", "Checkpoint the image and optimizer state every N iterations (default 20)."
+    )
+    keep_checkpoints: int = _setting("integer", "How many recent checkpoints to keep (3).")
+    tensorboard: bool = _setting(
+        "boolean", "Write TensorBoard events to output_dir/tensorboard (on by default)."
+    )
+    precision: str = _setting(
+        "enum",
+        "Conv precision: float32 (paper) or bfloat16 (convs only; Grams and losses stay float32).",
+        vgg.PRECISIONS,
+    )
+    jit: bool | None = _setting(
+        "boolean",
+        "Compile the step with XLA. Unset: on for TPUs only (slower on the CPUs measured).",
+    )
 
     def validate(self) -> Config:
         """Raises UserError for the first setting a run could not use."""
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.metadata["kind"] == "float" and not math.isfinite(value):
+                raise UserError(f"--{field.name} must be a finite number, got {value}")
         for name in ("width", "height", "num_iterations", "log_every", "save_every"):
-            if getattr(self, name) <= 0:
-                raise UserError(f"--{name} must be a positive integer, got {getattr(self, name)}")
-        if self.learning_rate <= 0:
-            raise UserError(f"--learning_rate must be positive, got {self.learning_rate}")
-        if not 0.0 <= self.noise_ratio <= 1.0:
-            raise UserError(f"--noise_ratio must be within [0, 1], got {self.noise_ratio}")
-        if not 0 <= self.seed < 2**32:
-            raise UserError(f"--seed must be within [0, 2**32), got {self.seed}")
+            _require(getattr(self, name) > 0, name, "a positive integer", getattr(self, name))
+        _require(
+            self.checkpoint_every > 0,
+            "checkpoint_every",
+            "a positive integer",
+            self.checkpoint_every,
+        )
+        _require(
+            self.keep_checkpoints > 0,
+            "keep_checkpoints",
+            "a positive integer",
+            self.keep_checkpoints,
+        )
+        _require(self.learning_rate > 0, "learning_rate", "positive", self.learning_rate)
+        _require(self.alpha >= 0, "alpha", "zero or positive", self.alpha)
+        _require(self.beta >= 0, "beta", "zero or positive", self.beta)
+        _require(0.0 <= self.noise_ratio <= 1.0, "noise_ratio", "within [0, 1]", self.noise_ratio)
+        _require(self.noise_range >= 0, "noise_range", "zero or positive", self.noise_range)
+        _require(0 <= self.seed < 2**32, "seed", "within [0, 2**32)", self.seed)
         if not self.style_layers:
             raise UserError("--style_layers is empty: give at least one layer, e.g. conv1_1:1.0")
+        for name, weight in self.style_layers:
+            if not (math.isfinite(weight) and weight >= 0):
+                raise UserError(
+                    f"--style_layers weight of {name} must be finite and >= 0, got {weight}"
+                )
         vgg.check_layer_names([self.content_layer, *(name for name, _ in self.style_layers)])
-        if self.pooling not in vgg.POOLINGS:
-            raise UserError(
-                f"--pooling must be one of {', '.join(vgg.POOLINGS)}, got {self.pooling}"
-            )
-        if self.precision not in vgg.PRECISIONS:
-            raise UserError(
-                f"--precision must be one of {', '.join(vgg.PRECISIONS)}, got {self.precision}"
-            )
-        if len(self.means) != 3:
-            raise UserError(f"means must hold 3 RGB values, got {self.means}")
+        for field in dataclasses.fields(self):
+            choices = field.metadata["choices"]
+            value = getattr(self, field.name)
+            if choices and value not in choices:
+                raise UserError(f"--{field.name} must be one of {', '.join(choices)}, got {value}")
+        if len(self.means) != 3 or not all(math.isfinite(m) for m in self.means):
+            raise UserError(f"--means must be 3 finite RGB values, got {self.means}")
         return self
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def _require(ok: bool, name: str, what: str, value: Any) -> None:
+    if not ok:
+        raise UserError(f"--{name} must be {what}, got {value}")
+
+
+def settings() -> list[dataclasses.Field]:
+    """The Config fields, in order: what the CLI turns into flags."""
+    return list(dataclasses.fields(Config))
 
 
 def parse_style_layers(text: str) -> StyleLayers:
@@ -111,20 +174,51 @@ def load_config_table(name_or_path: str) -> dict[str, Any]:
 
 
 def make_config(table: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> Config:
-    """Merges flag overrides (None means 'not given') into a config table and validates it."""
+    """Merges overrides (None means 'not given') into a config table and validates it."""
     merged = dict(table)
     merged.update({key: value for key, value in (overrides or {}).items() if value is not None})
-    fields = {field.name for field in dataclasses.fields(Config)}
-    unknown = sorted(set(merged) - fields)
-    missing = sorted(fields - set(merged))
+    fields = {field.name: field for field in dataclasses.fields(Config)}
+    unknown = sorted(set(merged) - set(fields))
+    missing = sorted(set(fields) - set(merged))
     if unknown or missing:
         raise UserError(f"config keys: unknown {unknown}, missing {missing}")
-    if isinstance(merged["style_layers"], str):
-        merged["style_layers"] = parse_style_layers(merged["style_layers"])
-    merged["style_layers"] = _as_style_layers(merged["style_layers"])
-    merged["means"] = tuple(float(m) for m in merged["means"])
+    for name, field in fields.items():
+        merged[name] = _coerce(name, field.metadata["kind"], merged[name])
     return Config(**merged).validate()
 
 
-def _as_style_layers(layers: Sequence) -> StyleLayers:
-    return tuple((str(name), float(weight)) for name, weight in layers)
+def _coerce(name: str, kind: str, value: Any) -> Any:
+    """A config file's or flag's value as the field's type, or one line saying what is wrong."""
+    if value is None:
+        return None
+    try:
+        if name == "style_layers":
+            layers = parse_style_layers(value) if isinstance(value, str) else value
+            return tuple((str(layer), float(weight)) for layer, weight in layers)
+        if kind == "list":
+            items = value.split(",") if isinstance(value, str) else value
+            return tuple(float(item) for item in items)
+        if kind == "integer":
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError(value)
+            return int(value)
+        if kind == "float":
+            return float(value)
+        if kind == "boolean":
+            if not isinstance(value, bool):
+                raise ValueError(value)
+            return value
+        return str(value)
+    except (TypeError, ValueError):
+        raise UserError(f"--{name}: {value!r} is not a valid {kind} value") from None
+
+
+def differences(saved: Mapping[str, Any], config: Config, allowed: Sequence[str] = ()) -> list[str]:
+    """Settings whose value in `config` differs from a saved config.json's, as 'name: a -> b'."""
+    current = json.loads(json.dumps(config.to_dict()))
+    saved = json.loads(json.dumps(dict(saved)))
+    return [
+        f"{name}: {saved.get(name)!r} -> {current.get(name)!r}"
+        for name in sorted(set(current) | set(saved))
+        if name not in allowed and saved.get(name) != current.get(name)
+    ]

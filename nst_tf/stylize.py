@@ -1,39 +1,49 @@
-"""One run end to end: images -> targets (once) -> optimized image -> files in output_dir.
+"""One run, orchestrated: build, resume or start, loop with writers and checkpoints, finish.
 
-Outputs are written as they become final: `initial.png` (Figure 4's noisy start), `<i>.png`
-every save_every iterations, `trace.csv` after every logged iteration, then
-`generated_image.jpg`, `side_by_side.png` (content | style | generated) and `config.json`.
-An interrupt still writes the image reached so far.
+Outputs are written as they become final: config.json (status "running") first, initial.png
+(Figure 4's noisy start), `<i>.png` every save_every iterations, trace.csv after every logged
+iteration, TensorBoard events, checkpoints every checkpoint_every iterations, then
+generated_image.jpg, side_by_side.png (content | style | generated) and config.json with its
+final status. A signal (SIGINT, SIGTERM) stops after the current step with a checkpoint, the
+image reached so far and status "interrupted"; a non-finite cost stops with the last finite
+image and status "diverged".
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import platform
-import sys
+import shutil
 import time
+from collections.abc import Mapping
 
 import numpy as np
 from absl import logging
 
-from nst_tf import __version__
+from nst_tf import config as config_lib
+from nst_tf.build import Run, build
 from nst_tf.config import Config
 from nst_tf.errors import UserError
-from nst_tf.images import io as images
-from nst_tf.model import vgg
-from nst_tf.optim import loop as optimize
-from nst_tf.outputs.files import write_text
-from nst_tf.outputs.trace import TraceWriter
-from nst_tf.runtime import devices as hardware
-from nst_tf.runtime import memory
+from nst_tf.images import io
+from nst_tf.optim.loop import DivergedError, StoppedError, run_loop
+from nst_tf.outputs import record
+from nst_tf.outputs.checkpoint import CHECKPOINT_DIR, RunCheckpoints
+from nst_tf.outputs.progress import Progress
+from nst_tf.outputs.writers import (
+    ImageFileWriter,
+    MultiWriter,
+    PaperLogWriter,
+    TensorBoardWriter,
+    TraceCsvWriter,
+)
+from nst_tf.runtime import signals
 
 GENERATED_IMAGE = "generated_image.jpg"
 INITIAL_IMAGE = "initial.png"
 SIDE_BY_SIDE = "side_by_side.png"
 TRACE_FILE = "trace.csv"
-CONFIG_FILE = "config.json"
+TENSORBOARD_DIR = "tensorboard"
+RESUMABLE_CHANGES = ("num_iterations",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +52,14 @@ class RunResult:
     image: np.ndarray  # uint8 [H, W, 3]
     trace: list[dict[str, float]]
     seconds: float
+
+
+class RunStoppedError(Exception):
+    """The run ended early (a signal, or a non-finite cost) with its outputs safe on disk."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 def prepare_output_dir(path: str) -> None:
@@ -58,143 +76,136 @@ def prepare_output_dir(path: str) -> None:
         ) from None
 
 
-def resolve_jit(jit: bool | None) -> bool:
-    """XLA when asked; unset, only on TPUs, which need it.
+class _Hooks:
+    """The loop's outputs: writers for costs and images, checkpoints, progress, wall time."""
 
-    On the CPUs measured here XLA made the step slower (docs/performance.md); on GPUs it has not
-    been measured yet, so TensorFlow's own default (off) stands there until it is.
-    """
-    if jit is not None:
-        return jit
-    import tensorflow as tf
-
-    return bool(tf.config.list_logical_devices("TPU"))
-
-
-def versions() -> dict[str, str]:
-    import tensorflow as tf
-
-    return {
-        "nst_tf": __version__,
-        "tensorflow": tf.__version__,
-        "numpy": np.__version__,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-    }
-
-
-class _Outputs:
-    """The loop's hooks: absl log lines as the paper prints them, trace rows, snapshots."""
-
-    def __init__(self, config: Config):
+    def __init__(self, run: Run, checkpoints: RunCheckpoints, start_updates: int, seconds: float):
+        config = run.config
         self._config = config
-        self.trace = TraceWriter(os.path.join(config.output_dir, TRACE_FILE))
+        self._checkpoints = checkpoints
+        self._offset = seconds
+        self._started = time.perf_counter()
+        self.trace = TraceCsvWriter(
+            os.path.join(config.output_dir, TRACE_FILE),
+            keep_before=start_updates - 1 if start_updates else None,
+        )
+        self.progress = Progress(config.num_iterations, start=start_updates)
+        writers = [PaperLogWriter(self.progress), self.trace, ImageFileWriter(config.output_dir)]
+        if config.tensorboard:
+            writers.append(TensorBoardWriter(os.path.join(config.output_dir, TENSORBOARD_DIR)))
+        self.writers = MultiWriter(writers)
 
-    def on_log(self, iteration: int, costs: optimize.Costs, seconds: float) -> None:
-        logging.info("Iteration %d :", iteration)
-        logging.info("total cost = %g", costs.total)
-        logging.info("content cost = %g", costs.content)
-        logging.info("style cost = %g", costs.style)
-        self.trace.append(
-            {
-                "iteration": iteration,
-                "total_cost": costs.total,
-                "content_cost": costs.content,
-                "style_cost": costs.style,
-                "seconds": seconds,
-            }
+    def seconds(self) -> float:
+        return self._offset + time.perf_counter() - self._started
+
+    def on_costs(self, iteration: int, terms: Mapping[str, float]) -> None:
+        self.writers.write_scalars(iteration, {**terms, "seconds": self.seconds()})
+
+    def on_image(self, iteration: int, image: np.ndarray) -> None:
+        self.writers.write_images(
+            iteration, {"generated": io.denormalize(image, self._config.means)}
         )
 
-    def on_save(self, iteration: int, image: np.ndarray) -> None:
-        self.save(f"{iteration}.png", image)
+    def on_checkpoint(self, updates: int) -> None:
+        self._checkpoints.save(updates, self.seconds())
+        self.writers.flush()
 
-    def save(self, name: str, image: np.ndarray) -> None:
-        images.save_image(
-            os.path.join(self._config.output_dir, name),
-            images.denormalize(image, self._config.means),
-        )
+    def on_step(self, iteration: int) -> None:
+        self.progress.update(iteration)
 
-    def write_config(self, status: str, completed: int, seconds: float, weights: dict | None):
-        record = {
-            "status": status,
-            "completed_iterations": completed,
-            "wall_seconds": round(seconds, 3),
-            "config": self._config.to_dict(),
-            "weights": weights,
-            "versions": versions(),
-        }
-        write_text(
-            os.path.join(self._config.output_dir, CONFIG_FILE), json.dumps(record, indent=2) + "\n"
-        )
+    def close(self) -> None:
+        self.progress.close()
+        self.writers.close()
 
 
-def stylize(config: Config) -> RunResult:
-    """Runs the paper's optimization for `config` and writes every output."""
-    start = time.perf_counter()
+def _start_or_resume(config: Config, resume: bool) -> Run:
+    """Checks a resume against the saved config, or clears a previous run's checkpoints."""
+    checkpoint_dir = os.path.join(config.output_dir, CHECKPOINT_DIR)
+    if resume:
+        saved = record.read_record(config.output_dir)
+        changed = config_lib.differences(saved["config"], config, RESUMABLE_CHANGES)
+        if changed:
+            raise UserError(
+                f"cannot resume {config.output_dir} with other settings ({'; '.join(changed)}); "
+                "repeat the original flags (only a larger --num_iterations may change)"
+            )
+    elif os.path.isdir(checkpoint_dir):
+        logging.info("Starting afresh: removing the earlier run's %s", checkpoint_dir)
+        shutil.rmtree(checkpoint_dir)
+    return build(config)
+
+
+def stylize(config: Config, resume: bool = False) -> RunResult:
+    """Runs the optimization for `config` and writes every output (see the module doc)."""
+    started = time.perf_counter()
     if not config.content or not config.style:
         raise UserError("both --content and --style images are required")
     prepare_output_dir(config.output_dir)
-    layers = [config.content_layer, *(name for name, _ in config.style_layers)]
-    memory.check_fits(config.width, config.height, layers)
-    content = images.load_image(config.content, config.width, config.height, "content")
-    style = images.load_image(config.style, config.width, config.height, "style")
-    if config.precision == "bfloat16" and not hardware.has_fast_bfloat16():
-        logging.warning(
-            "bfloat16 requested, but this CPU has no AVX512_BF16/AMX instructions: "
-            "expect float32 speed at lower precision (docs/performance.md)"
+    run = _start_or_resume(config, resume)
+    checkpoints = RunCheckpoints(
+        config.output_dir, run.optimizer.state(), max_to_keep=config.keep_checkpoints
+    )
+    start_updates, seconds = checkpoints.restore_latest() if resume else (0, 0.0)
+    if start_updates > config.num_iterations:
+        raise UserError(
+            f"the checkpoint in {config.output_dir} is at iteration {start_updates}, past "
+            f"--num_iterations={config.num_iterations}; pass a larger --num_iterations"
         )
-
-    weights = vgg.read_matconvnet(config.vgg_path)
-    if weights.provenance:
-        logging.info("VGG-19 weights: %s", json.dumps(weights.provenance, sort_keys=True))
-    if weights.mean_rgb is not None and not np.allclose(weights.mean_rgb, config.means, atol=1e-3):
-        logging.warning(
-            "%s was trained with RGB mean %s; the config subtracts %s",
-            config.vgg_path,
-            weights.mean_rgb.tolist(),
-            list(config.means),
+    if resume:
+        logging.info("Resuming %s at iteration %d", config.output_dir, start_updates)
+    else:
+        io.save_image(
+            os.path.join(config.output_dir, INITIAL_IMAGE),
+            io.denormalize(run.initial_image, config.means),
         )
-    extractor = vgg.build_feature_extractor(weights, layers, config.pooling, config.precision)
-    provenance = weights.provenance
-    del weights  # the extractor holds its own copies; the arrays would only add to peak memory
+    hooks = _Hooks(run, checkpoints, start_updates, seconds)
+    provenance = run.weights_provenance
 
-    content_image = images.normalize(content, config.means)
-    style_image = images.normalize(style, config.means)
-    targets = optimize.compute_targets(
-        extractor, content_image, style_image, config.content_layer, config.style_layers
-    )
-    initial = images.generate_noise_image(
-        content_image, config.noise_ratio, config.seed, config.noise_range
-    )
-    outputs = _Outputs(config)
-    outputs.save(INITIAL_IMAGE, initial)
-    step = optimize.StyleTransferStep(
-        extractor,
-        targets,
-        initial,
-        config.content_layer,
-        config.style_layers,
-        config.alpha,
-        config.beta,
-        config.learning_rate,
-        jit=resolve_jit(config.jit),
-    )
+    def finish(status: str, image: np.ndarray, completed: int, **extra) -> np.ndarray:
+        hooks.close()
+        pixels = io.denormalize(image, config.means)
+        io.save_image(os.path.join(config.output_dir, GENERATED_IMAGE), pixels)
+        record.write_record(config, status, completed, hooks.seconds(), provenance, **extra)
+        return pixels
+
+    record.write_record(config, "running", start_updates, seconds, provenance)
     try:
-        final = optimize.run_loop(
-            step, config.num_iterations, config.log_every, config.save_every, outputs
-        )
-    except KeyboardInterrupt:
-        outputs.save(GENERATED_IMAGE, step.image.numpy())
-        completed = int(step.optimizer.iterations.numpy())
-        outputs.write_config("interrupted", completed, time.perf_counter() - start, provenance)
+        with signals.stop_requests() as stop_requested:
+            final = run_loop(
+                run.optimizer,
+                config.num_iterations,
+                config.log_every,
+                config.save_every,
+                config.checkpoint_every,
+                hooks,
+                stop_requested,
+            )
+    except StoppedError as stop:
+        finish("interrupted", run.optimizer.image.numpy(), stop.updates, signal=stop.reason)
+        raise RunStoppedError(
+            f"stopped by {stop.reason} after iteration {stop.updates - 1}; outputs and a "
+            f"checkpoint are in {config.output_dir}; continue with the same flags plus --resume",
+            signals.EXIT_CODES.get(stop.reason, 1),
+        ) from None
+    except DivergedError as diverged:
+        finish(
+            "diverged", run.optimizer.last_finite.numpy(), max(diverged.iteration, 0),
+            diverged_at=diverged.iteration,
+        )  # fmt: skip
+        raise RunStoppedError(
+            f"error: the cost became non-finite at iteration {diverged.iteration} "
+            f"(--learning_rate={config.learning_rate:g} is likely too large; lower it); the last "
+            f"finite image is {os.path.join(config.output_dir, GENERATED_IMAGE)}",
+            1,
+        ) from None
+    except BaseException:
+        hooks.close()
         raise
-    outputs.save(GENERATED_IMAGE, final)
-    final_pixels = images.denormalize(final, config.means)
-    images.save_image(
+    final_pixels = finish("completed", final, config.num_iterations)
+    io.save_image(
         os.path.join(config.output_dir, SIDE_BY_SIDE),
-        images.side_by_side(content, style, final_pixels),
+        io.side_by_side(run.inputs.content, run.inputs.styles[0], final_pixels),
     )
-    seconds = time.perf_counter() - start
-    outputs.write_config("completed", config.num_iterations, seconds, provenance)
-    logging.info("Wrote %s in %.1f s", os.path.join(config.output_dir, GENERATED_IMAGE), seconds)
-    return RunResult(config.output_dir, final_pixels, outputs.trace.rows, seconds)
+    total = time.perf_counter() - started
+    logging.info("Wrote %s in %.1f s", os.path.join(config.output_dir, GENERATED_IMAGE), total)
+    return RunResult(config.output_dir, final_pixels, hooks.trace.rows, hooks.seconds())

@@ -6,14 +6,10 @@ python scripts/benchmark.py --precisions=float32,bfloat16 --jit --json=bench.jso
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 from absl import app, flags
 
 from nst_tf.outputs.files import write_text
-from nst_tf.tools import benchmark
+from nst_tf.runtime import environment
 
 _SIZES = flags.DEFINE_list("sizes", ["200x150", "400x300", "800x600"], "WIDTHxHEIGHT list.")
 _REPEATS = flags.DEFINE_integer("repeats", 10, "Timed steady steps per case (after 2 warm-up).")
@@ -26,6 +22,9 @@ _JSON = flags.DEFINE_string("json", None, "Also write the report as JSON to this
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    environment.configure()
+    from nst_tf.tools import benchmark
+
     sizes = [tuple(int(v) for v in size.lower().split("x")) for size in _SIZES.value]
     report = benchmark.run(sizes, _REPEATS.value, _PRECISIONS.value, _JIT.value, _RSS.value)
     if _JSON.value:

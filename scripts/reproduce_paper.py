@@ -14,7 +14,7 @@ from absl import app, flags, logging
 
 from nst_tf.errors import UserError
 from nst_tf.model import vgg
-from nst_tf.tools.reproduce import reproduce
+from nst_tf.runtime import environment
 
 _IMAGES_DIR = flags.DEFINE_string(
     "images_dir", None, "Folder with louvre_small.jpg and monet.jpg.", required=True
@@ -39,6 +39,9 @@ def main(argv: list[str]) -> None:
         "width": _WIDTH.value,
         "height": _HEIGHT.value,
     }
+    environment.configure(logging.get_verbosity())
+    from nst_tf.tools.reproduce import reproduce
+
     try:
         result = reproduce(_IMAGES_DIR.value, _OUTPUT_DIR.value, overrides)
     except UserError as err:

@@ -6,6 +6,8 @@ Fixtures built on them are in tests/conftest.py.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -45,3 +47,24 @@ def paper_image(name: str) -> str:
 def paper_config(**overrides) -> Config:
     """The paper's config with test overrides (paths, tiny sizes, few iterations)."""
     return make_config(load_config_table("paper"), overrides)
+
+
+def tiny_config(weights_path: str, images: tuple[str, str], output_dir, /, **overrides) -> Config:
+    """The paper's config on the tiny net and 40x30 images: 4 iterations, every one logged."""
+    content, style = images
+    settings = dict(content=content, style=style, vgg_path=weights_path)
+    settings.update(output_dir=str(output_dir), width=40, height=30, num_iterations=4)
+    settings.update(log_every=1, save_every=100, tensorboard=False)
+    settings.update(overrides)
+    return paper_config(**settings)
+
+
+def run_cli(*flags: str, cwd: str | None = None, timeout: float = 300):
+    """`python -m nst_tf.cli FLAGS` in a subprocess, output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "nst_tf.cli", *flags],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+    )

@@ -1,92 +1,54 @@
-"""Runs in-process: determinism, the loop's logging convention, bad inputs, interrupts."""
+"""Runs in-process: determinism, bad inputs, interrupts, divergence, resume, one build."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
+from nst_tf import build as build_lib
 from nst_tf import stylize
 from nst_tf.errors import UserError
-from nst_tf.images import io as images
-from nst_tf.model import vgg
-from nst_tf.optim import loop as optimize
-from tests.helpers import paper_config, smooth_image
+from nst_tf.optim import loop
+from nst_tf.outputs.writers import read_trace
+from nst_tf.tools import benchmark
+from tests.helpers import tiny_config
+
+COSTS = ("total_cost", "content_cost", "style_cost")
 
 
-def tiny_config(tiny_vgg_path, tiny_images, output_dir, **overrides):
-    content, style = tiny_images
-    settings = dict(content=content, style=style, vgg_path=tiny_vgg_path)
-    settings.update(output_dir=str(output_dir), width=40, height=30, num_iterations=4)
-    settings.update(log_every=1, save_every=100)
-    return paper_config(**{**settings, **overrides})
+def _costs(trace):
+    return [tuple(row[column] for column in COSTS) for row in trace]
 
 
 def test_same_seed_same_trace_other_seed_other_trace(tiny_vgg_path, tiny_images, tmp_path):
     def costs(seed, name):
-        result = stylize.stylize(
-            tiny_config(tiny_vgg_path, tiny_images, tmp_path / name, seed=seed)
-        )
-        return [(row["total_cost"], row["content_cost"], row["style_cost"]) for row in result.trace]
+        config = tiny_config(tiny_vgg_path, tiny_images, tmp_path / name, seed=seed)
+        return _costs(stylize.stylize(config).trace)
 
     first, again, other = costs(3, "a"), costs(3, "b"), costs(4, "c")
     assert first == again
     assert first != other
 
 
-class _Recorder:
-    def __init__(self):
-        self.logged, self.saved = [], []
-
-    def on_log(self, iteration, costs, seconds):
-        self.logged.append((iteration, costs))
-
-    def on_save(self, iteration, image):
-        self.saved.append((iteration, image))
-
-
-def _tiny_step(tiny_vgg_path):
-    weights = vgg.read_matconvnet(tiny_vgg_path)
-    layers = [("conv1_1", 0.5), ("conv3_1", 0.5)]
-    extractor = vgg.build_feature_extractor(weights, ["conv2_2", "conv1_1", "conv3_1"])
-    content = images.normalize(smooth_image(16, 12, 1))
-    style = images.normalize(smooth_image(16, 12, 2))
-    targets = optimize.compute_targets(extractor, content, style, "conv2_2", layers)
-    initial = images.generate_noise_image(content, seed=0)
-    return lambda: optimize.StyleTransferStep(
-        extractor, targets, initial, "conv2_2", layers, 10.0, 40.0, 2.0
-    )
-
-
-def test_logged_costs_are_those_after_the_update_as_in_the_paper(tiny_vgg_path):
-    make_step = _tiny_step(tiny_vgg_path)
-    recorder = _Recorder()
-    final = optimize.run_loop(make_step(), 7, log_every=3, save_every=2, hooks=recorder)
-
-    reference = make_step()
-    after_update = []
-    for _ in range(7):
-        reference.step()
-        after_update.append((reference.costs(), reference.image.numpy()))
-    assert [i for i, _ in recorder.logged] == [0, 3, 6]  # 6 is the last: one extra evaluation
-    for iteration, costs in recorder.logged:
-        expected = after_update[iteration][0]
-        assert costs.total == pytest.approx(expected.total, rel=1e-5)
-        assert costs.style == pytest.approx(expected.style, rel=1e-5)
-        assert costs.content == pytest.approx(expected.content, rel=1e-5)
-    assert [i for i, _ in recorder.saved] == [0, 2, 4, 6]
-    for iteration, image in recorder.saved:
-        np.testing.assert_allclose(image, after_update[iteration][1], rtol=1e-5, atol=1e-4)
-    np.testing.assert_allclose(final, after_update[-1][1], rtol=1e-5, atol=1e-4)
+def test_trace_has_named_terms_that_add_up(tiny_vgg_path, tiny_images, tmp_path):
+    result = stylize.stylize(tiny_config(tiny_vgg_path, tiny_images, tmp_path))
+    with open(tmp_path / "trace.csv") as handle:
+        header = handle.readline().strip().split(",")
+    layers = [f"style/conv{block}_1" for block in range(1, 6)]
+    assert header == ["iteration", *COSTS, *layers, "seconds"]
+    for row in result.trace:
+        assert sum(row[name] for name in layers) == pytest.approx(row["style_cost"], rel=1e-5)
+        total = 10 * row["content_cost"] + 40 * row["style_cost"]
+        assert row["total_cost"] == pytest.approx(total, rel=1e-5)
 
 
 def test_style_cost_falls_and_content_is_matched(tiny_vgg_path, tiny_images, tmp_path):
-    result = stylize.stylize(
-        tiny_config(tiny_vgg_path, tiny_images, tmp_path, num_iterations=30, log_every=29)
-    )
+    config = tiny_config(tiny_vgg_path, tiny_images, tmp_path, num_iterations=30, log_every=29)
+    result = stylize.stylize(config)
     first, last = result.trace[0], result.trace[-1]
     assert last["style_cost"] < first["style_cost"] / 3
     assert np.isfinite([last["total_cost"], last["content_cost"]]).all()
@@ -103,8 +65,16 @@ def test_style_cost_falls_and_content_is_matched(tiny_vgg_path, tiny_images, tmp
         ({"content_layer": "conv6_1"}, "unknown VGG-19 layer conv6_1"),
         ({"style_layers": "conv1_1=0.2"}, "unknown VGG-19 layer conv1_1=0.2"),
         ({"style_layers": "conv1_1:heavy"}, "is not NAME:WEIGHT"),
+        ({"style_layers": "conv1_1:nan"}, "--style_layers weight of conv1_1"),
         ({"pooling": "median"}, "--pooling must be one of"),
         ({"seed": -1}, "--seed must be within"),
+        ({"learning_rate": float("nan")}, "--learning_rate must be a finite number"),
+        ({"alpha": float("nan")}, "--alpha must be a finite number"),
+        ({"beta": float("inf")}, "--beta must be a finite number"),
+        ({"noise_ratio": float("nan")}, "--noise_ratio must be a finite number"),
+        ({"beta": -1.0}, "--beta must be zero or positive"),
+        ({"checkpoint_every": 0}, "--checkpoint_every must be a positive integer"),
+        ({"width": 4.5}, "--width: 4.5 is not a valid integer value"),
     ],
 )
 def test_bad_settings_raise_user_error(overrides, expected, tiny_vgg_path, tiny_images, tmp_path):
@@ -134,23 +104,106 @@ def test_non_image_and_bad_weights_and_unwritable_output(tiny_vgg_path, tiny_ima
         assert expected in str(error.value) and "\n" not in str(error.value), overrides
 
 
-def test_interrupt_keeps_finished_outputs(tiny_vgg_path, tiny_images, tmp_path, monkeypatch):
-    calls = {"n": 0}
-    real_step = optimize.StyleTransferStep.step
+def _stop_after(monkeypatch, steps: int, reason: str = "SIGTERM"):
+    """Answers the run's stop poll (asked once after every update) with `reason` from `steps`."""
+    polls = {"n": 0}
 
-    def step_then_interrupt(self):
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise KeyboardInterrupt
-        return real_step(self)
+    def poll():
+        polls["n"] += 1
+        return reason if polls["n"] >= steps else None
 
-    monkeypatch.setattr(optimize.StyleTransferStep, "step", step_then_interrupt)
+    @contextlib.contextmanager
+    def stop_requests():
+        yield poll
+
+    monkeypatch.setattr(stylize.signals, "stop_requests", stop_requests)
+
+
+def test_stop_request_checkpoints_and_keeps_outputs(
+    tiny_vgg_path, tiny_images, tmp_path, monkeypatch
+):
+    _stop_after(monkeypatch, 3)
     config = tiny_config(tiny_vgg_path, tiny_images, tmp_path, num_iterations=10, save_every=1)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(stylize.RunStoppedError) as stop:
         stylize.stylize(config)
+    assert stop.value.exit_code == 143 and "--resume" in str(stop.value)
     written = set(os.listdir(tmp_path))
     assert {"0.png", "1.png", "2.png", "trace.csv", "generated_image.jpg", "config.json"} <= written
     record = json.loads((tmp_path / "config.json").read_text())
     assert record["status"] == "interrupted" and record["completed_iterations"] == 3
+    assert os.path.exists(tmp_path / "checkpoints" / "ckpt-3.index")
     assert not [name for name in written if ".tmp" in name]
-    assert tf.io.gfile.exists(str(tmp_path / "generated_image.jpg"))
+
+
+def test_resume_continues_exactly_and_replaces_later_rows(
+    tiny_vgg_path, tiny_images, tmp_path, monkeypatch
+):
+    settings = dict(num_iterations=12, log_every=2, checkpoint_every=4)
+    whole = stylize.stylize(tiny_config(tiny_vgg_path, tiny_images, tmp_path / "a", **settings))
+
+    interrupted = tiny_config(tiny_vgg_path, tiny_images, tmp_path / "b", **settings)
+    with monkeypatch.context() as patch:
+        _stop_after(patch, 7)  # checkpointed after update 7; rows up to iteration 6 on disk
+        with pytest.raises(stylize.RunStoppedError):
+            stylize.stylize(interrupted)
+    resumed = stylize.stylize(interrupted, resume=True)
+    assert [row["iteration"] for row in resumed.trace] == [0, 2, 4, 6, 8, 10]
+    for ours, reference in zip(_costs(resumed.trace), _costs(whole.trace), strict=True):
+        np.testing.assert_allclose(ours, reference, rtol=1e-6)
+    on_disk = read_trace(str(tmp_path / "b" / "trace.csv"))
+    assert [row["iteration"] for row in on_disk] == [0, 2, 4, 6, 8, 10]
+    np.testing.assert_allclose(_costs(on_disk), _costs(resumed.trace), rtol=1e-8)
+    np.testing.assert_array_equal(resumed.image, whole.image)
+
+
+def test_resume_refuses_other_settings_and_allows_more_iterations(
+    tiny_vgg_path, tiny_images, tmp_path
+):
+    config = tiny_config(tiny_vgg_path, tiny_images, tmp_path, num_iterations=4)
+    stylize.stylize(config)
+    with pytest.raises(UserError, match=r"other settings \(alpha: 10.0 -> 5.0; seed: 0 -> 2\)"):
+        stylize.stylize(
+            tiny_config(tiny_vgg_path, tiny_images, tmp_path, alpha=5.0, seed=2), resume=True
+        )
+    longer = tiny_config(tiny_vgg_path, tiny_images, tmp_path, num_iterations=6)
+    result = stylize.stylize(longer, resume=True)
+    assert [row["iteration"] for row in result.trace] == [0, 1, 2, 3, 4, 5]
+    with pytest.raises(UserError, match="nothing to resume"):
+        stylize.stylize(tiny_config(tiny_vgg_path, tiny_images, tmp_path / "new"), resume=True)
+
+
+def test_non_finite_cost_stops_with_the_last_finite_image(tiny_vgg_path, tiny_images, tmp_path):
+    config = tiny_config(tiny_vgg_path, tiny_images, tmp_path, learning_rate=1e30, num_iterations=8)
+    with pytest.raises(stylize.RunStoppedError) as stop:
+        stylize.stylize(config)
+    message = str(stop.value)
+    assert stop.value.exit_code == 1 and "non-finite at iteration" in message
+    assert "--learning_rate" in message and "\n" not in message
+    record = json.loads((tmp_path / "config.json").read_text())
+    assert record["status"] == "diverged"
+    trace = read_trace(str(tmp_path / "trace.csv"))
+    assert all(np.isfinite(row["total_cost"]) for row in trace)
+    assert os.path.exists(tmp_path / "generated_image.jpg")
+
+
+def test_itstime_is_one_rule_for_every_periodic_action():
+    assert [i for i in range(10) if loop.itstime(i, 4, 10)] == [0, 4, 8]
+    assert [i for i in range(10) if loop.itstime(i, 4, 10, last=True)] == [0, 4, 8, 9]
+    assert [i for i in range(200) if loop.itstime(i, 20, 200)] == list(range(0, 200, 20))
+
+
+def test_cli_benchmark_and_reproduction_share_one_build(
+    tiny_vgg_path, tiny_images, tmp_path, monkeypatch
+):
+    calls = []
+    real_build = build_lib.build
+
+    def spy(config, *args, **kwargs):
+        calls.append(config.width)
+        return real_build(config, *args, **kwargs)
+
+    monkeypatch.setattr(build_lib, "build", spy)
+    monkeypatch.setattr(stylize, "build", spy)
+    stylize.stylize(tiny_config(tiny_vgg_path, tiny_images, tmp_path, num_iterations=1))
+    benchmark.nst_tf_step(24, 16)()
+    assert calls == [40, 24]

@@ -1,4 +1,4 @@
-"""Images in and out: RGB loading, the paper's mean subtraction, the noisy start, atomic saves.
+"""Images in and out: RGB loading, the paper's mean subtraction, atomic saves.
 
 The network sees mean-subtracted RGB floats ("normalized"); files hold uint8 RGB. Saving adds
 the means back and clips, exactly as the course's `save_image` did.
@@ -80,14 +80,6 @@ def denormalize(image: np.ndarray, means: Sequence[float] = PAPER_MEANS) -> np.n
     """float [1, H, W, 3] network image -> uint8 [H, W, 3]: means added back, clipped."""
     pixels = np.asarray(image, np.float32)[0] + np.asarray(means, np.float32)
     return np.clip(pixels, 0, 255).astype(np.uint8)
-
-
-def generate_noise_image(
-    content: np.ndarray, noise_ratio: float = 0.6, seed: int = 0, noise_range: float = 20.0
-) -> np.ndarray:
-    """noise_ratio * uniform(-20, 20) + (1 - noise_ratio) * content, reproducible by seed."""
-    noise = np.random.RandomState(seed).uniform(-noise_range, noise_range, content.shape)
-    return (noise_ratio * noise + (1.0 - noise_ratio) * content).astype(np.float32)
 
 
 def side_by_side(*panels: np.ndarray, gap: int = 8) -> np.ndarray:

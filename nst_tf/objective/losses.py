@@ -1,7 +1,10 @@
 """Equations 1-4 of the paper, named as in its code so each maps to its printed counterpart.
 
-Activations are [1, n_H, n_W, n_C] float32 tensors with static shapes. The style targets are
-Gram matrices, computed once from the style image, so the training step never recomputes them.
+Activations are [N, n_H, n_W, n_C] float32 tensors with static shapes; every cost is reduced per
+image to an [N] vector, so a batch of independent images shares one graph and the caller sums
+the vector for the gradient (each image's gradient stays its own). At N = 1 the numbers are the
+paper's. Style targets are Gram matrices computed once from the style image, so the step never
+recomputes them.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from collections.abc import Mapping, Sequence
 
 import tensorflow as tf
 
+_PER_IMAGE = (1, 2, 3)
+
 
 def _dims(a: tf.Tensor) -> tuple[int, int, int]:
     _, n_H, n_W, n_C = a.shape.as_list()
@@ -17,42 +22,52 @@ def _dims(a: tf.Tensor) -> tuple[int, int, int]:
 
 
 def compute_content_cost(a_C: tf.Tensor, a_G: tf.Tensor) -> tf.Tensor:
-    """Eq. 1: sum (a_C - a_G)^2 / (4 n_H n_W n_C)."""
+    """Eq. 1: sum (a_C - a_G)^2 / (4 n_H n_W n_C), one value per image of a_G."""
     n_H, n_W, n_C = _dims(a_G)
-    return tf.reduce_sum(tf.square(a_C - a_G)) / (4.0 * n_H * n_W * n_C)
+    return tf.reduce_sum(tf.square(a_C - a_G), axis=_PER_IMAGE) / (4.0 * n_H * n_W * n_C)
 
 
 def unroll(a: tf.Tensor) -> tf.Tensor:
-    """[1, n_H, n_W, n_C] -> (n_C, n_H * n_W), the paper's unrolled volume (Figure 2)."""
+    """[N, n_H, n_W, n_C] -> [N, n_C, n_H * n_W], the paper's unrolled volume (Figure 2)."""
     n_H, n_W, n_C = _dims(a)
-    return tf.transpose(tf.reshape(a, [n_H * n_W, n_C]))
+    return tf.transpose(tf.reshape(a, [-1, n_H * n_W, n_C]), [0, 2, 1])
 
 
 def gram_matrix(A: tf.Tensor) -> tf.Tensor:
-    """The style matrix GR = A A^T of an unrolled (n_C, n_H * n_W) volume."""
+    """The style matrix GR = A A^T of an unrolled (..., n_C, n_H * n_W) volume."""
     return tf.matmul(A, A, transpose_b=True)
 
 
 def activation_gram(a: tf.Tensor) -> tf.Tensor:
-    """gram_matrix(unroll(a)), computed as X^T X on the [n_H n_W, n_C] view.
+    """gram_matrix(unroll(a)) as [N, n_C, n_C], computed as X^T X on the [N, n_H n_W, n_C] view.
 
     Same numbers, but it skips materialising the transposed activations (and the transpose
     in the backward pass), which matters at conv1_1 where they are the largest tensors.
     """
     n_H, n_W, n_C = _dims(a)
-    X = tf.reshape(a, [n_H * n_W, n_C])
+    if a.shape[0] == 1:
+        # A batch of one takes the 2-D MatMul kernel, as before the batch axis existed: the
+        # batched kernel sums in another order, and the paper's printed trace drifted by 1e-5.
+        X = tf.reshape(a, [n_H * n_W, n_C])
+        return tf.matmul(X, X, transpose_a=True)[tf.newaxis]
+    X = tf.reshape(a, [-1, n_H * n_W, n_C])
     return tf.matmul(X, X, transpose_a=True)
 
 
-def layer_style_cost_from_gram(GS: tf.Tensor, a_G: tf.Tensor) -> tf.Tensor:
-    """Eq. 2 against a precomputed style Gram GS."""
+def style_normalizer(a_G: tf.Tensor) -> float:
+    """Eq. 2's 4 n_C^2 (n_H n_W)^2 for the generated image's activations at one layer."""
     n_H, n_W, n_C = _dims(a_G)
+    return 4.0 * n_C**2 * (n_H * n_W) ** 2
+
+
+def layer_style_cost_from_gram(GS: tf.Tensor, a_G: tf.Tensor) -> tf.Tensor:
+    """Eq. 2 against a precomputed style Gram GS ([n_C, n_C] or one per image), per image."""
     GG = activation_gram(a_G)
-    return tf.reduce_sum(tf.square(GS - GG)) / (4.0 * n_C**2 * (n_H * n_W) ** 2)
+    return tf.reduce_sum(tf.square(GS - GG), axis=(1, 2)) / style_normalizer(a_G)
 
 
 def compute_layer_style_cost(a_S: tf.Tensor, a_G: tf.Tensor) -> tf.Tensor:
-    """Eq. 2: sum (GS - GG)^2 / (4 n_C^2 (n_H n_W)^2) for one layer's activations."""
+    """Eq. 2: sum (GS - GG)^2 / (4 n_C^2 (n_H n_W)^2) for one layer's activations, per image."""
     return layer_style_cost_from_gram(activation_gram(a_S), a_G)
 
 

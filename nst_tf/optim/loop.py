@@ -1,153 +1,133 @@
-"""Targets once, then the tf.function step (forward, backward, Adam update) in a logged loop.
+"""The optimization loop: steps, and every periodic action decided by one helper.
 
-The paper logs "Iteration i" with the costs of the image *after* update i (it runs
-`train_step`, then evaluates J). The step here returns the costs of the image it starts from,
-which after update i is exactly that number, so iteration i's costs arrive with step i + 1 and
-no logging iteration pays for an extra forward pass. Only a run whose last iteration is a
-logging one evaluates once more at the end.
+The paper logs "Iteration i" with the costs of the image after update i. Optimizers return the
+terms of the image a step starts from, which after update i is exactly that number, so
+iteration i's costs arrive with step i + 1 and no logging iteration pays for an extra forward
+pass; only a run whose last iteration is a logging one evaluates once more at the end.
+
+A run can stop early for two reasons, both raised as exceptions once the state is safe: the
+cost became non-finite (`DivergedError`), or a signal asked it to stop (`StoppedError`, raised
+after a checkpoint).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import time
-from collections.abc import Callable, Sequence
-from typing import Protocol
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
-import keras
 import numpy as np
 import tensorflow as tf
 
-from nst_tf.objective import losses
+Terms = Mapping[str, tf.Tensor]
 
 
-@dataclasses.dataclass(frozen=True)
-class Costs:
-    total: float
-    content: float
-    style: float
+class ImageOptimizer(Protocol):
+    """What the loop needs of an optimizer (Adam, L-BFGS): a function of the image only."""
+
+    image: tf.Variable
+    last_finite: tf.Variable
+
+    def step(self) -> Terms:
+        """One iteration; returns the per-image terms of the image before it."""
+
+    def evaluate(self) -> Terms:
+        """The terms of the current image."""
+
+    @property
+    def updates(self) -> int:
+        """Iterations applied so far."""
+
+    def state(self) -> dict[str, Any]:
+        """Trackables a checkpoint saves to continue the run."""
 
 
-@dataclasses.dataclass(frozen=True)
-class Targets:
-    """What the step compares against: a_C at the content layer, Grams of S at style layers."""
+class DivergedError(Exception):
+    """The cost became non-finite; `iteration` is the paper's number of the image that did it."""
 
-    content: tf.Tensor
-    style_grams: dict[str, tf.Tensor]
-
-
-def features_fp32(extractor: keras.Model, image: tf.Tensor) -> dict[str, tf.Tensor]:
-    """Runs the extractor; Grams and losses always see float32, whatever the conv precision."""
-    return {name: tf.cast(value, tf.float32) for name, value in extractor(image).items()}
+    def __init__(self, iteration: int):
+        super().__init__(iteration)
+        self.iteration = iteration
 
 
-def compute_targets(
-    extractor: keras.Model,
-    content_image: np.ndarray,
-    style_image: np.ndarray,
-    content_layer: str,
-    style_layers: Sequence[tuple[str, float]],
-) -> Targets:
-    # A graph frees each activation once used; an eager functional call holds them all.
-    extract = tf.function(lambda image: features_fp32(extractor, image))
-    content_features = extract(tf.constant(content_image))
-    style_features = extract(tf.constant(style_image))
-    return Targets(
-        content=content_features[content_layer],
-        style_grams={
-            name: losses.activation_gram(style_features[name]) for name, _ in style_layers
-        },
-    )
+class StoppedError(Exception):
+    """A stop was requested (a signal); the state after `updates` updates is checkpointed."""
+
+    def __init__(self, updates: int, reason: str):
+        super().__init__(updates, reason)
+        self.updates = updates
+        self.reason = reason
 
 
-class StyleTransferStep:
-    """Owns the generated image variable, the Adam state and the compiled step.
+def itstime(step: int, every: int, total: int, last: bool = False) -> bool:
+    """Whether a periodic action runs at `step` of `total` (0-based): every n-th, the last too.
 
-    The costs stay tensors until a caller reads them, so unlogged iterations never wait on a
-    device-to-host copy.
+    One rule for logging, snapshots, checkpoints and TensorBoard, after big_vision's
+    `utils.itstime`: the paper's `i % 20 == 0`, plus the final step when `last` is set.
     """
-
-    def __init__(
-        self,
-        extractor: keras.Model,
-        targets: Targets,
-        initial_image: np.ndarray,
-        content_layer: str,
-        style_layers: Sequence[tuple[str, float]],
-        alpha: float,
-        beta: float,
-        learning_rate: float,
-        jit: bool = False,
-    ):
-        self.image = tf.Variable(initial_image, dtype=tf.float32, name="generated_image")
-        # TF1's AdamOptimizer, which the paper used, defaults to epsilon=1e-8.
-        self.optimizer = keras.optimizers.Adam(learning_rate=learning_rate, epsilon=1e-8)
-        self.optimizer.build([self.image])
-        self._extractor = extractor
-        self._targets = targets
-        self._content_layer = content_layer
-        self._style_layers = tuple(style_layers)
-        self._alpha = alpha
-        self._beta = beta
-        self._step = tf.function(self._step_fn, jit_compile=jit)
-        self._costs = tf.function(self._cost_terms, jit_compile=jit)
-
-    def _cost_terms(self) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-        generated = features_fp32(self._extractor, self.image)
-        J_content = losses.compute_content_cost(
-            self._targets.content, generated[self._content_layer]
-        )
-        J_style = losses.compute_style_cost(
-            self._targets.style_grams, generated, self._style_layers
-        )
-        return losses.total_cost(J_content, J_style, self._alpha, self._beta), J_content, J_style
-
-    def _step_fn(self) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-        with tf.GradientTape(watch_accessed_variables=False) as tape:
-            tape.watch(self.image)
-            J, J_content, J_style = self._cost_terms()
-        gradient = tape.gradient(J, self.image)
-        self.optimizer.apply_gradients([(gradient, self.image)])
-        return J, J_content, J_style
-
-    def step(self) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-        """One update; returns (J, J_content, J_style) of the image before it, as tensors."""
-        return self._step()
-
-    def costs(self) -> Costs:
-        return Costs(*(float(value) for value in self._costs()))
+    return (every > 0 and step % every == 0) or (last and step == total - 1)
 
 
 class LoopHooks(Protocol):
-    """Where logging, tracing and saving plug into the loop."""
+    """Where outputs plug into the loop."""
 
-    def on_log(self, iteration: int, costs: Costs, seconds: float) -> None:
-        """Costs of the image after update `iteration`; seconds since the loop started."""
+    def on_costs(self, iteration: int, terms: Mapping[str, float]) -> None:
+        """Per-image costs of the image after update `iteration` (first image's, as floats)."""
 
-    def on_save(self, iteration: int, image: np.ndarray) -> None:
+    def on_image(self, iteration: int, image: np.ndarray) -> None:
         """The normalized image after update `iteration`."""
+
+    def on_checkpoint(self, updates: int) -> None:
+        """Save the optimizer state after `updates` updates."""
+
+    def on_step(self, iteration: int) -> None:
+        """After every update (progress display)."""
+
+
+def first_image_terms(terms: Terms) -> dict[str, float]:
+    """Per-image term vectors -> the first image's values, in order."""
+    return {name: float(np.asarray(value).reshape(-1)[0]) for name, value in terms.items()}
 
 
 def run_loop(
-    step: StyleTransferStep,
+    optimizer: ImageOptimizer,
     num_iterations: int,
     log_every: int,
     save_every: int,
+    checkpoint_every: int,
     hooks: LoopHooks,
-    clock: Callable[[], float] = time.perf_counter,
+    stop_requested: Callable[[], str | None] = lambda: None,
 ) -> np.ndarray:
-    """Runs num_iterations updates; returns the final image. See the module doc for logging."""
-    start = clock()
-    pending: tuple[int, float] | None = None  # a logged iteration waiting for its costs
-    for iteration in range(num_iterations):
-        costs = step.step()
+    """Runs from optimizer.updates to num_iterations updates; returns the final image.
+
+    `stop_requested` returns a reason once a stop is asked for; the loop then finishes the
+    current step, checkpoints and raises StoppedError.
+    """
+    start = optimizer.updates
+    pending = start - 1 if start > 0 and itstime(start - 1, log_every, num_iterations) else None
+    for iteration in range(start, num_iterations):
+        terms = optimizer.step()  # the costs of the image after update iteration - 1
+        if not math.isfinite(float(tf.reduce_sum(terms["total"]))):
+            raise DivergedError(iteration - 1)
         if pending is not None:
-            hooks.on_log(pending[0], Costs(*(float(value) for value in costs)), pending[1])
+            hooks.on_costs(pending, first_image_terms(terms))
             pending = None
-        if iteration % save_every == 0:
-            hooks.on_save(iteration, step.image.numpy())
-        if iteration % log_every == 0:
-            pending = (iteration, clock() - start)
+        if itstime(iteration, save_every, num_iterations):
+            hooks.on_image(iteration, optimizer.image.numpy())
+        if itstime(iteration, log_every, num_iterations):
+            pending = iteration
+        hooks.on_step(iteration)
+        checkpointed = itstime(iteration, checkpoint_every, num_iterations, last=True)
+        if checkpointed:
+            hooks.on_checkpoint(iteration + 1)
+        reason = stop_requested()
+        if reason is not None and iteration + 1 < num_iterations:
+            if not checkpointed:
+                hooks.on_checkpoint(iteration + 1)
+            raise StoppedError(iteration + 1, reason)
     if pending is not None:
-        hooks.on_log(pending[0], step.costs(), pending[1])
-    return step.image.numpy()
+        terms = optimizer.evaluate()
+        if not math.isfinite(float(tf.reduce_sum(terms["total"]))):
+            raise DivergedError(pending)
+        hooks.on_costs(pending, first_image_terms(terms))
+    return optimizer.image.numpy()

@@ -32,3 +32,16 @@ def has_fast_bfloat16() -> bool:
     if tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("TPU"):
         return True
     return bool({"avx512_bf16", "amx_bf16"} & cpu_flags())
+
+
+def resolve_jit(jit: bool | None) -> bool:
+    """XLA when asked; unset, only on TPUs, which need it.
+
+    On the CPUs measured here XLA made the step slower (docs/performance.md); on GPUs it has not
+    been measured yet, so TensorFlow's own default (off) stands there until it is.
+    """
+    if jit is not None:
+        return jit
+    import tensorflow as tf
+
+    return bool(tf.config.list_logical_devices("TPU"))

@@ -53,20 +53,19 @@ def iteration_flops(width: int, height: int) -> float:
 def nst_tf_step(
     width: int, height: int, precision: str = "float32", jit: bool = False
 ) -> Callable[[], float]:
-    """nst_tf's own step (StyleTransferStep) on random images, returning J as a float."""
-    from nst_tf.optim import loop as optimize
+    """nst_tf's own step, assembled by the same `build` as a run, on random images and weights."""
+    import tensorflow as tf
+
+    from nst_tf.build import Inputs, build
+    from nst_tf.config import load_config_table, make_config
 
     rng = np.random.RandomState(1)
-    content, style = (
-        rng.uniform(-110, 140, (1, height, width, 3)).astype(np.float32) for _ in range(2)
-    )
-    layers = [CONTENT_LAYER, *(name for name, _ in STYLE_LAYERS)]
-    extractor = vgg.build_feature_extractor(vgg.random_weights(), layers, "avg", precision)
-    targets = optimize.compute_targets(extractor, content, style, CONTENT_LAYER, STYLE_LAYERS)
-    step = optimize.StyleTransferStep(
-        extractor, targets, content, CONTENT_LAYER, STYLE_LAYERS, 10.0, 40.0, 2.0, jit=jit
-    )
-    return lambda: float(step.step()[0])
+    content, style = (rng.randint(0, 256, (height, width, 3), dtype=np.uint8) for _ in range(2))
+    settings = dict(width=width, height=height, precision=precision, jit=jit)
+    settings.update(content="random", style="random", output_dir="unused")
+    config = make_config(load_config_table("paper"), settings)
+    run = build(config, Inputs(content, (style,)), vgg.random_weights())
+    return lambda: float(tf.reduce_sum(run.optimizer.step()["total"]))
 
 
 def tutorial_step(width: int, height: int) -> Callable[[], float]:
@@ -173,7 +172,7 @@ def time_alternating(
 def peak_rss_child(case: str, width: int, height: int, precision: str = "float32") -> int:
     """Peak RSS in bytes of a fresh process that builds `case` and runs 3 steps."""
     code = (
-        "import os; os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2');"
+        "from nst_tf.runtime import environment; environment.configure();"
         "from nst_tf.tools import benchmark as b;"
         f"b.report_rss_after_steps({case!r}, {width}, {height}, {precision!r})"
     )

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from nst_tf.outputs.files import atomic_path
-from nst_tf.outputs.trace import COST_COLUMNS
+from nst_tf.tools.compare import COST_COLUMNS
 
 
 def contact_sheet(panels: Sequence[np.ndarray], columns: int = 4, gap: int = 6) -> np.ndarray:

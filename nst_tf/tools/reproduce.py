@@ -21,10 +21,9 @@ from absl import logging
 from nst_tf.config import load_config_table, make_config
 from nst_tf.errors import UserError
 from nst_tf.images import io as images
-from nst_tf.outputs import trace
 from nst_tf.outputs.files import write_text
 from nst_tf.stylize import INITIAL_IMAGE, SIDE_BY_SIDE, stylize
-from nst_tf.tools import figures
+from nst_tf.tools import compare, figures
 
 PAPER_CONTENT = "louvre_small.jpg"
 PAPER_STYLE = "monet.jpg"
@@ -42,7 +41,7 @@ def reported_trace() -> list[dict[str, float]]:
     """The paper's printed costs (configs/paper_trace.json)."""
     resource = importlib.resources.files("nst_tf.configs") / "paper_trace.json"
     with importlib.resources.as_file(resource) as path:
-        return trace.read_reported(str(path))
+        return compare.read_reported(str(path))
 
 
 def reproduce(
@@ -61,8 +60,8 @@ def reproduce(
     config = make_config(load_config_table("paper"), settings)
     result = stylize(config)
 
-    table = trace.compare(result.trace, reported_trace())
-    markdown = trace.comparison_markdown(table)
+    table = compare.compare(result.trace, reported_trace())
+    markdown = compare.comparison_markdown(table)
     write_text(os.path.join(output_dir, "comparison.md"), markdown)
     write_text(
         os.path.join(output_dir, "comparison.json"),

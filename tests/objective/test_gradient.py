@@ -1,4 +1,4 @@
-"""The training step's gradient against central differences, and its first Adam update."""
+"""The objective's gradient against central differences, and Adam's first update."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from nst_tf.images import io as images
+from nst_tf.images.noise import generate_noise_image
 from nst_tf.model import vgg
-from nst_tf.optim import loop as optimize
+from nst_tf.objective.objective import Objective
+from nst_tf.objective.targets import compute_targets
+from nst_tf.optim.adam import AdamOptimizer
 from tests.helpers import tiny_vgg_weights
 
 HEIGHT, WIDTH = 10, 12
@@ -39,18 +41,20 @@ def _make_step(extractor, setting, learning_rate=2.0):
     rng = np.random.RandomState(0)
     content = rng.uniform(-100, 100, (1, HEIGHT, WIDTH, 3)).astype(np.float32)
     style = rng.uniform(-100, 100, (1, HEIGHT, WIDTH, 3)).astype(np.float32)
-    targets = optimize.compute_targets(extractor, content, style, content_layer, style_layers)
-    x0 = images.generate_noise_image(content, 0.6, seed=1)
-    step = optimize.StyleTransferStep(
-        extractor, targets, x0, content_layer, style_layers, alpha, beta, learning_rate
-    )
-    return step, x0
+    targets = compute_targets(extractor, content, [style], content_layer, style_layers)
+    objective = Objective(extractor, targets, content_layer, style_layers, alpha, beta)
+    x0 = generate_noise_image(content, 0.6, seed=1)
+    return AdamOptimizer(objective, x0, learning_rate, jit=False), x0
 
 
 def _tape_gradient(step):
     with tf.GradientTape() as tape:
-        J, _, _ = step._cost_terms()
+        J, _ = step.objective(step.image)
     return tape.gradient(J, step.image).numpy().astype(np.float64)
+
+
+def _costs(terms):
+    return {name: float(value[0]) for name, value in terms.items()}
 
 
 @pytest.mark.parametrize("setting", sorted(SETTINGS))
@@ -61,7 +65,7 @@ def test_gradient_matches_central_differences(extractor, setting):
 
     def J(x):
         step.image.assign(x.astype(np.float32))
-        return step.costs().total
+        return _costs(step.evaluate())["total"]
 
     rng = np.random.RandomState(42)
     h = STEPS[setting]
@@ -94,12 +98,17 @@ def test_step_applies_the_tape_gradient(extractor):
 def test_first_adam_update_is_lr_times_sign(extractor):
     step, x0 = _make_step(extractor, "paper", learning_rate=2.0)
     g = _tape_gradient(step)
-    before = step.costs()
-    J, J_content, J_style = step.step()
+    before = _costs(step.evaluate())
+    returned = _costs(step.step())
     # The costs the step returns are those of the image it started from.
-    assert float(J) == pytest.approx(before.total, rel=1e-6)
-    assert float(J_content) == pytest.approx(before.content, rel=1e-6)
-    assert float(J_style) == pytest.approx(before.style, rel=1e-6)
+    assert list(returned) == ["total", "content", "style"] + [
+        f"style/conv{block}_1" for block in range(1, 6)
+    ]
+    for name, value in returned.items():
+        assert value == pytest.approx(before[name], rel=1e-6), name
+    assert sum(returned[f"style/conv{b}_1"] for b in range(1, 6)) == pytest.approx(
+        returned["style"], rel=1e-6
+    )
     # First Adam update (m = 0.1 g, v = 0.001 g^2, bias-corrected; TF1 epsilon 1e-8 enters
     # as 1e-8 / sqrt(1 - 0.999)): -lr * g / (|g| + 3.16e-7), i.e. -2 sign(g) here.
     delta = step.image.numpy().astype(np.float64) - x0
@@ -108,7 +117,6 @@ def test_first_adam_update_is_lr_times_sign(extractor):
     np.testing.assert_allclose(delta, expected, rtol=0, atol=1e-4)
     np.testing.assert_allclose(delta, -2.0 * np.sign(g), rtol=0, atol=1e-4)
     # The image after the step has the costs a second step reports.
-    after = step.costs()
-    J2, _, _ = step.step()
-    assert float(J2) == pytest.approx(after.total, rel=1e-6)
-    assert after.total != pytest.approx(before.total, rel=1e-6)
+    after = _costs(step.evaluate())
+    assert _costs(step.step())["total"] == pytest.approx(after["total"], rel=1e-6)
+    assert after["total"] != pytest.approx(before["total"], rel=1e-6)

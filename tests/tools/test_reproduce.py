@@ -10,8 +10,9 @@ import imageio.v3 as iio
 import pytest
 
 from nst_tf.images import io as images
-from nst_tf.outputs import trace
+from nst_tf.outputs.writers import read_trace
 from nst_tf.tools import reproduce
+from nst_tf.tools.compare import COST_COLUMNS
 from tests.helpers import smooth_image
 
 
@@ -69,11 +70,11 @@ def test_script_writes_table_and_figures(paper_named_images, tiny_vgg_path, tmp_
 
     table = json.loads((out / "comparison.json").read_text())["rows"]
     assert [row["iteration"] for row in table] == [0, 20, 40]  # 60 was not reached
-    ours = {row["iteration"]: row for row in trace.read_trace(str(out / "trace.csv"))}
+    ours = {row["iteration"]: row for row in read_trace(str(out / "trace.csv"))}
     paper = {row["iteration"]: row for row in reproduce.reported_trace()}
     for row in table:
         i = row["iteration"]
-        for column in trace.COST_COLUMNS:
+        for column in COST_COLUMNS:
             expected = (ours[i][column] - paper[i][column]) / paper[i][column]
             assert row[f"{column}_deviation"] == pytest.approx(expected, rel=1e-9)
     assert (out / "comparison.md").read_text().count("\n") == 2 + 3

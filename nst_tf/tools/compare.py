@@ -1,58 +1,14 @@
-"""Cost traces: the run's trace.csv, the paper's reported numbers, and their comparison."""
+"""The paper's printed cost trace and how a run's trace compares with it."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from collections.abc import Mapping, Sequence
 
 from nst_tf.errors import UserError
-from nst_tf.outputs.files import write_text
 
-TRACE_COLUMNS = ("iteration", "total_cost", "content_cost", "style_cost", "seconds")
 COST_COLUMNS = ("total_cost", "content_cost", "style_cost")
-
-
-class TraceWriter:
-    """Keeps trace.csv complete on disk after every row (rewritten atomically; it is tiny)."""
-
-    def __init__(self, path: str):
-        self.path = path
-        self.rows: list[dict[str, float]] = []
-        write_text(path, self._render())
-
-    def append(self, row: Mapping[str, float]) -> None:
-        self.rows.append({column: row[column] for column in TRACE_COLUMNS})
-        write_text(self.path, self._render())
-
-    def _render(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(TRACE_COLUMNS)
-        for row in self.rows:
-            writer.writerow(
-                [int(row["iteration"])]
-                + [f"{row[column]:.9g}" for column in COST_COLUMNS]
-                + [f"{row['seconds']:.3f}"]
-            )
-        return out.getvalue()
-
-
-def read_trace(path: str) -> list[dict[str, float]]:
-    """trace.csv -> rows of floats (iteration as int)."""
-    try:
-        with open(path, newline="") as handle:
-            rows = list(csv.DictReader(handle))
-    except OSError as err:
-        raise UserError(f"cannot read trace {path}: {err.strerror}") from None
-    if not rows or set(TRACE_COLUMNS) - set(rows[0]):
-        raise UserError(f"{path} is not a trace.csv (header {', '.join(TRACE_COLUMNS)})")
-    return [
-        {"iteration": int(row["iteration"]), **{c: float(row[c]) for c in TRACE_COLUMNS[1:]}}
-        for row in rows
-    ]
 
 
 def read_reported(path: str) -> list[dict[str, float]]:

@@ -1,4 +1,4 @@
-"""trace.csv, reported traces and their comparison."""
+"""The paper's reported trace and the comparison of a run's trace with it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import math
 import pytest
 
 from nst_tf.errors import UserError
-from nst_tf.outputs import trace
+from nst_tf.tools import compare as trace
 
 HEADER = "iteration,total_cost,content_cost,style_cost,seconds"
 PAPER_STYLE_LAYERS = (
@@ -31,47 +31,6 @@ def _row(iteration, total, content, style, seconds=0.0):
 
 
 # ----------------------------------------------------------------------------- trace
-
-
-def test_trace_writer_is_complete_after_each_append(tmp_path):
-    path = str(tmp_path / "trace.csv")
-    writer = trace.TraceWriter(path)
-    with open(path) as handle:
-        assert handle.read() == HEADER + "\n"
-    writer.append(_row(0, 5050000000.0, 7877.67, 126234000.0, 1.5))
-    with open(path) as handle:
-        assert handle.read() == HEADER + "\n0,5.05e+09,7877.67,126234000,1.500\n"
-    writer.append({**_row(20, 1.25, 0.5, 0.0625, 12.3456), "extra": 1})
-    with open(path) as handle:
-        lines = handle.read().splitlines()
-    assert lines == [HEADER, "0,5.05e+09,7877.67,126234000,1.500", "20,1.25,0.5,0.0625,12.346"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["trace.csv"]
-
-
-def test_trace_writer_rejects_row_without_a_column(tmp_path):
-    writer = trace.TraceWriter(str(tmp_path / "trace.csv"))
-    with pytest.raises(KeyError):
-        writer.append({"iteration": 0, "total_cost": 1.0})
-
-
-def test_read_trace_round_trips(tmp_path):
-    path = str(tmp_path / "trace.csv")
-    writer = trace.TraceWriter(path)
-    rows = [_row(0, 1234.5, 12.25, 30.5, 0.125), _row(20, 0.001953125, 1e-9, 3.5e12, 2.5)]
-    for row in rows:
-        writer.append(row)
-    back = trace.read_trace(path)
-    assert back == rows
-    assert isinstance(back[1]["iteration"], int)
-
-
-def test_read_trace_errors(tmp_path):
-    with pytest.raises(UserError, match="cannot read trace"):
-        trace.read_trace(str(tmp_path / "missing.csv"))
-    bad = tmp_path / "bad.csv"
-    bad.write_text("a,b\n1,2\n")
-    with pytest.raises(UserError, match=r"not a trace\.csv"):
-        trace.read_trace(str(bad))
 
 
 def test_read_reported(tmp_path):

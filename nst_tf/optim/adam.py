@@ -1,0 +1,61 @@
+"""The paper's optimizer: Adam on the image, one compiled step per update.
+
+The step returns the terms of the image it starts from. The paper logs "Iteration i" with the
+costs of the image *after* update i, which is exactly what step i + 1 returns, so logging needs
+no extra forward pass (see nst_tf.optim.loop). The terms stay tensors until a caller reads them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from nst_tf.objective.objective import Objective, Terms
+
+
+class AdamOptimizer:
+    """Owns the generated image, the Adam state and the compiled step."""
+
+    name = "adam"
+
+    def __init__(
+        self, objective: Objective, initial_image: np.ndarray, learning_rate: float, jit: bool
+    ):
+        self.objective = objective
+        self.image = tf.Variable(initial_image, dtype=tf.float32, name="generated_image")
+        # The last image whose cost was finite, so a diverging run can still hand it back.
+        self.last_finite = tf.Variable(initial_image, dtype=tf.float32, name="last_finite_image")
+        # TF1's AdamOptimizer, which the paper used, defaults to epsilon=1e-8.
+        self.optimizer = keras.optimizers.Adam(learning_rate=learning_rate, epsilon=1e-8)
+        self.optimizer.build([self.image])
+        self._step = tf.function(self._step_fn, jit_compile=jit)
+        self._evaluate = tf.function(lambda: self.objective(self.image)[1], jit_compile=jit)
+
+    def _step_fn(self) -> Terms:
+        with tf.GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch(self.image)
+            J, terms = self.objective(self.image)
+        gradient = tape.gradient(J, self.image)
+        self.last_finite.assign(tf.where(tf.math.is_finite(J), self.image, self.last_finite))
+        self.optimizer.apply_gradients([(gradient, self.image)])
+        return terms
+
+    def step(self) -> Terms:
+        """One update; returns the terms of the image before it."""
+        return self._step()
+
+    def evaluate(self) -> Terms:
+        """The terms of the current image, without updating it."""
+        return self._evaluate()
+
+    @property
+    def updates(self) -> int:
+        """Updates applied so far (restored with a checkpoint)."""
+        return int(self.optimizer.iterations.numpy())
+
+    def state(self) -> dict[str, Any]:
+        """What a checkpoint must hold to continue exactly: the image and Adam's moments."""
+        return {"image": self.image, "last_finite": self.last_finite, "adam": self.optimizer}

@@ -1,0 +1,69 @@
+"""config.json: the resolved config, versions, weights provenance, status and wall time.
+
+It is written when a run starts (status "running"), so a run killed with `kill -9` can still be
+resumed and checked against, and rewritten atomically at every change of status.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from typing import Any
+
+import numpy as np
+
+from nst_tf import __version__
+from nst_tf.config import Config
+from nst_tf.errors import UserError
+from nst_tf.outputs.files import write_text
+
+CONFIG_FILE = "config.json"
+
+
+def versions() -> dict[str, str]:
+    import tensorflow as tf
+
+    return {
+        "nst_tf": __version__,
+        "tensorflow": tf.__version__,
+        "numpy": np.__version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+    }
+
+
+def write_record(
+    config: Config,
+    status: str,
+    completed: int,
+    seconds: float,
+    weights: dict | None,
+    **extra: Any,
+) -> None:
+    record = {
+        "status": status,
+        "completed_iterations": completed,
+        "wall_seconds": round(seconds, 3),
+        "config": config.to_dict(),
+        "weights": weights,
+        "versions": versions(),
+        **extra,
+    }
+    write_text(os.path.join(config.output_dir, CONFIG_FILE), json.dumps(record, indent=2) + "\n")
+
+
+def read_record(output_dir: str) -> dict[str, Any]:
+    path = os.path.join(output_dir, CONFIG_FILE)
+    try:
+        with open(path) as handle:
+            record = json.load(handle)
+        record["config"]
+    except OSError:
+        raise UserError(
+            f"nothing to resume in {output_dir}: {CONFIG_FILE} is missing; run without --resume"
+        ) from None
+    except (ValueError, KeyError, TypeError):
+        raise UserError(f"{path} is not an nst-tf config.json; run without --resume") from None
+    return record
