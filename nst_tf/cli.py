@@ -26,7 +26,10 @@ _OUTPUT_DIR = flags.DEFINE_string(
     "output_dir", None, "Where <i>.png, trace.csv, generated_image.jpg and config.json go."
 )
 _VGG_PATH = flags.DEFINE_string(
-    "vgg_path", None, "MatConvNet imagenet-vgg-verydeep-19.mat (scripts/fetch_pretrained.py)."
+    "vgg_path",
+    None,
+    "MatConvNet imagenet-vgg-verydeep-19.mat. Unset: the file `nst-tf-fetch` writes, in "
+    "$NST_TF_HOME, else ./pretrained when it exists, else ~/.cache/nst_tf.",
 )
 _NUM_ITERATIONS = flags.DEFINE_integer("num_iterations", None, "Adam updates (paper: 200).")
 _LEARNING_RATE = flags.DEFINE_float("learning_rate", None, "Adam learning rate (paper: 2.0).")

@@ -28,6 +28,7 @@ from nst_tf.outputs.files import write_text
 from nst_tf.outputs.trace import TraceWriter
 from nst_tf.runtime import devices as hardware
 from nst_tf.runtime import memory
+from nst_tf.weights import locate
 
 GENERATED_IMAGE = "generated_image.jpg"
 INITIAL_IMAGE = "initial.png"
@@ -144,7 +145,7 @@ def stylize(config: Config) -> RunResult:
             "expect float32 speed at lower precision (docs/performance.md)"
         )
 
-    weights = vgg.read_matconvnet(config.vgg_path)
+    weights = vgg.read_matconvnet(locate.resolve_vgg_path(config.vgg_path))
     if weights.provenance:
         logging.info("VGG-19 weights: %s", json.dumps(weights.provenance, sort_keys=True))
     if weights.mean_rgb is not None and not np.allclose(weights.mean_rgb, config.means, atol=1e-3):

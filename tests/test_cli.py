@@ -100,7 +100,7 @@ def test_helpfull_documents_every_flag():
         (["--content=does-not-exist.png"], "does-not-exist.png"),
         (["--num_iterations=0"], "--num_iterations must be a positive integer"),
         (["--style_layers=conv9_1:1.0"], "unknown VGG-19 layer conv9_1"),
-        (["--vgg_path=missing.mat"], "scripts/fetch_pretrained.py"),
+        (["--vgg_path=missing.mat"], "`nst-tf-fetch --out=missing.mat` (it writes missing.mat)"),
         (["--width=40000", "--height=30000"], "is available; try --width="),
     ],
 )
