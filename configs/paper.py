@@ -7,7 +7,8 @@ def get_config() -> dict:
         "content": None,  # path to the content image (--content)
         "style": None,  # path to the style image (--style)
         "output_dir": "output",  # intermediate <i>.png, trace.csv, generated_image.jpg
-        "vgg_path": "pretrained/imagenet-vgg-verydeep-19.mat",
+        # None: $NST_TF_HOME, else ./pretrained, else ~/.cache/nst_tf (nst_tf.weights.locate)
+        "vgg_path": None,
         # Images: both are resized to width x height, then the RGB means are subtracted.
         "width": 400,
         "height": 300,

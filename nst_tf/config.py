@@ -38,7 +38,9 @@ class Config:
         "string", "Where <i>.png, trace.csv, generated_image.jpg, config.json, checkpoints go."
     )
     vgg_path: str | None = _setting(
-        "string", "MatConvNet imagenet-vgg-verydeep-19.mat (scripts/fetch_pretrained.py)."
+        "string",
+        "MatConvNet imagenet-vgg-verydeep-19.mat. Unset: $NST_TF_HOME, else ./pretrained if "
+        "it exists, else ~/.cache/nst_tf (where `nst-tf-fetch` writes).",
     )
     width: int = _setting("integer", "Images are resized to this width (paper: 400).")
     height: int = _setting("integer", "Images are resized to this height (paper: 300).")

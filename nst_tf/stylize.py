@@ -37,6 +37,7 @@ from nst_tf.outputs.writers import (
     TraceCsvWriter,
 )
 from nst_tf.runtime import signals
+from nst_tf.weights import locate
 
 GENERATED_IMAGE = "generated_image.jpg"
 INITIAL_IMAGE = "initial.png"
@@ -140,6 +141,7 @@ def stylize(config: Config, resume: bool = False) -> RunResult:
     started = time.perf_counter()
     if not config.content or not config.style:
         raise UserError("both --content and --style images are required")
+    config = dataclasses.replace(config, vgg_path=locate.resolve_vgg_path(config.vgg_path))
     prepare_output_dir(config.output_dir)
     run = _start_or_resume(config, resume)
     checkpoints = RunCheckpoints(

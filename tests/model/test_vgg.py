@@ -115,7 +115,7 @@ def _assert_user_error(path, *fragments):
     message = str(info.value)
     assert "\n" not in message
     assert str(path) in message
-    assert "scripts/fetch_pretrained.py" in message
+    assert f"`nst-tf-fetch --out={path}`" in message
     for fragment in fragments:
         assert fragment in message
     with pytest.raises(UserError):

