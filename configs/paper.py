@@ -1,4 +1,20 @@
-"""The paper's hyperparameters (Premamayudu et al. 2019, section 4; the course code it prints)."""
+"""The paper's hyperparameters (Premamayudu et al. 2019, section 4; the course code it prints).
+
+Run it on the paper's images (about 100-300 s on a 2-core CPU, docs/reproduction.md):
+
+    nst-tf --config=paper --content=../shared/paper/images/louvre_small.jpg \
+        --style=../shared/paper/images/monet.jpg --output_dir=output/paper
+
+Expected: "Iteration 0 :" total cost 4.89866e+09, content 7910.25, style 1.22464e+08 with the
+registry weights; the paper prints 5.04752e+09, 7865.72, 1.26186e+08 with the official file (the
+gap is the weights' quantization, docs/reproduction.md). A variant config imports this one and
+overrides a few keys:
+
+    from nst_tf.configs import paper
+
+    def get_config():
+        return {**paper.get_config(), "num_iterations": 400}
+"""
 
 
 def get_config() -> dict:

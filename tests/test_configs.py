@@ -1,0 +1,30 @@
+"""Every config file in configs/ runs, so no variant config can rot unnoticed."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from nst_tf import stylize
+from nst_tf.config import load_config_table, make_config
+
+CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs")
+NAMES = sorted(
+    name[:-3] for name in os.listdir(CONFIGS) if name.endswith(".py") and name != "__init__.py"
+)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_config_runs_two_iterations_at_16x12(name, tiny_vgg_path, tiny_images, tmp_path):
+    content, style = tiny_images
+    overrides = dict(content=content, style=style, vgg_path=tiny_vgg_path)
+    overrides.update(output_dir=str(tmp_path), width=16, height=12, num_iterations=2)
+    config = make_config(load_config_table(name), overrides)
+    result = stylize.stylize(config)
+    assert result.image.shape == (12, 16, 3)
+    assert os.path.exists(tmp_path / "generated_image.jpg")
+
+
+def test_the_paper_config_is_found_by_name_and_by_path():
+    assert load_config_table("paper") == load_config_table(os.path.join(CONFIGS, "paper.py"))
