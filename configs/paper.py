@@ -58,4 +58,11 @@ def get_config() -> dict:
         # Speed: float32 as in the paper; bfloat16 convs where the hardware has them; XLA.
         "precision": "float32",
         "jit": None,  # None: per device (off on CPUs, measured slower; on for TPUs)
+        # Issue 9, the paper's controls (docs/controls.md), all off: the paper's run as printed.
+        "image_size": None,  # long side, aspect kept; None: width x height above
+        "style_scale": None,  # style long side / generated long side; None: forced to its size
+        "style_blend_weights": None,  # for --style=a.jpg,b.jpg; None: equal weights
+        "style_masks": None,  # one grayscale mask per style; None: every style everywhere
+        "preserve_colors": "none",  # none | luminance | histogram
+        "color_match": "pca",  # histogram matching's matrix square root: pca | chol | sym
     }
