@@ -58,4 +58,7 @@ def get_config() -> dict:
         # Speed: float32 as in the paper; bfloat16 convs where the hardware has them; XLA.
         "precision": "float32",
         "jit": None,  # None: per device (off on CPUs, measured slower; on for TPUs)
+        # Coarse to fine (issue 10b): off, the paper optimises at one size.
+        "scales": None,  # e.g. (200, 400): long sides, the last the output size
+        "scale_iterations": None,  # e.g. (150, 50); None: num_iterations at each scale
     }
