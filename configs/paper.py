@@ -65,4 +65,7 @@ def get_config() -> dict:
         "style_masks": None,  # one grayscale mask per style; None: every style everywhere
         "preserve_colors": "none",  # none | luminance | histogram
         "color_match": "pca",  # histogram matching's matrix square root: pca | chol | sym
+        # Coarse to fine (issue 10b): off, the paper optimises at one size.
+        "scales": None,  # e.g. (200, 400): long sides, the last the output size
+        "scale_iterations": None,  # e.g. (150, 50); None: num_iterations at each scale
     }

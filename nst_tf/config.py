@@ -117,6 +117,16 @@ class Config:
         "chol or sym.",
         COLOR_MATCHES,
     )
+    # Issue 10b: coarse to fine (nst_tf/optim/multiscale.py).
+    scales: tuple[int, ...] | None = _setting(
+        "list",
+        "Coarse to fine: long sides, increasing, e.g. 200,400, the content's aspect kept; the "
+        "last is the output size. Unset: one scale at width x height (the paper's).",
+    )
+    scale_iterations: tuple[int, ...] | None = _setting(
+        "list",
+        "Iterations at each of --scales, e.g. 150,50 (unset: --num_iterations at each scale).",
+    )
 
     def validate(self) -> Config:
         """Raises UserError for the first setting a run could not use."""
@@ -165,6 +175,8 @@ class Config:
         if self.style_scale is not None:
             _require(self.style_scale > 0, "style_scale", "positive", self.style_scale)
         _check_styles(self)
+        # Issue 10b: the scale schedule.
+        _check_scales(self.scales, self.scale_iterations)
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -236,6 +248,13 @@ def _coerce(name: str, kind: str, value: Any) -> Any:
     if value is None:
         return None
     try:
+        if name in INTEGER_LISTS:
+            numbers = [
+                float(item) for item in (value.split(",") if isinstance(value, str) else value)
+            ]
+            if not all(number.is_integer() for number in numbers):
+                raise ValueError(value)
+            return tuple(int(number) for number in numbers)
         if name == "style_layers":
             layers = parse_style_layers(value) if isinstance(value, str) else value
             return tuple((str(layer), float(weight)) for layer, weight in layers)
@@ -320,3 +339,23 @@ def _check_styles(config: Config) -> None:
                 "--style_blend_weights blends styles everywhere and --style_masks puts each "
                 "style in its own region: give one of them"
             )
+
+
+# Issue 10b: the scale schedule.
+INTEGER_LISTS = ("scales", "scale_iterations")
+
+
+def _check_scales(scales: tuple[int, ...] | None, iterations: tuple[int, ...] | None) -> None:
+    if scales is None:
+        if iterations is not None:
+            raise UserError("--scale_iterations needs --scales (e.g. --scales=200,400)")
+        return
+    if not scales or min(scales) < 1 or list(scales) != sorted(set(scales)):
+        raise UserError(
+            f"--scales must be increasing positive long sides, e.g. 200,400, got {scales}"
+        )
+    if iterations is not None and (len(iterations) != len(scales) or min(iterations) < 1):
+        raise UserError(
+            f"--scale_iterations must give one positive count per scale ({len(scales)}), "
+            f"got {iterations}"
+        )
