@@ -58,4 +58,7 @@ def get_config() -> dict:
         # Speed: float32 as in the paper; bfloat16 convs where the hardware has them; XLA.
         "precision": "float32",
         "jit": None,  # None: per device (off on CPUs, measured slower; on for TPUs)
+        # issue 10a: the optimizer by name (nst_tf/optim/registry.py); the paper's is Adam.
+        "optimizer": "adam",
+        "content_normalization": "paper",  # eq. 1 as printed; gatys2016: Gatys et al.'s 1/2
     }
