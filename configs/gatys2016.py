@@ -15,8 +15,9 @@ Not reproduced: they rescaled VGG-19's weights so that every filter's mean activ
 images and positions is one; that needs their image set, so the raw MatConvNet weights are
 used and the alpha/beta ratio balances the terms somewhat differently than in their figures.
 The noise amplitude is not given in their paper: uniform(-20, 20) around the mean colour, as
-the paper's own noise. They do not state an iteration count; 300 L-BFGS iterations were enough
-here for the cost to level off at 400x300 (docs/reproduction.md, Figure 6).
+the paper's own noise. Nor is an iteration count: 200 here, the paper's own budget, so Figure 6
+compares equal iteration counts (an L-BFGS iteration costs one or a few cost+gradient passes,
+an Adam update one; the trace's `evaluations` column counts them).
 
     nst-tf --config=gatys2016 --content=../shared/paper/images/louvre_small.jpg \\
         --style=../shared/paper/images/monet.jpg --output_dir=output/gatys2016
@@ -36,5 +37,5 @@ def get_config() -> dict:
         "alpha": 1.0,
         "beta": 1000.0,
         "pooling": "avg",
-        "num_iterations": 300,
+        "num_iterations": 200,
     }
