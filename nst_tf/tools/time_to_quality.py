@@ -33,6 +33,7 @@ from nst_tf.config import load_config_table, make_config
 from nst_tf.images import io
 from nst_tf.model import vgg
 from nst_tf.runtime import devices
+from nst_tf.weights import locate
 
 ROUTES: dict[str, dict[str, Any]] = {
     "L-BFGS fp32": {"optimizer": "lbfgs", "precision": "float32"},
@@ -90,7 +91,8 @@ def run(
         fast = devices.has_fast_bfloat16()
         routes = {k: v for k, v in ROUTES.items() if fast or k not in NEEDS_BF16}
     table = load_config_table("paper")
-    settings = {"content": content, "style": style, "vgg_path": vgg_path, **(overrides or {})}
+    settings = {"content": content, "style": style, **(overrides or {})}
+    settings["vgg_path"] = locate.resolve_vgg_path(vgg_path)
     base = make_config(table, settings)
     weights = vgg.read_matconvnet(base.vgg_path)
     inputs = Inputs(
