@@ -23,7 +23,8 @@ from nst_tf.images.noise import generate_noise_image
 from nst_tf.model import vgg
 from nst_tf.objective.objective import Objective
 from nst_tf.objective.targets import compute_targets
-from nst_tf.optim.adam import AdamOptimizer
+from nst_tf.optim.loop import ImageOptimizer
+from nst_tf.optim.registry import make_optimizer
 from nst_tf.runtime import devices, memory
 
 
@@ -42,10 +43,11 @@ class Run:
     config: Config
     inputs: Inputs
     objective: Objective
-    optimizer: AdamOptimizer
+    optimizer: ImageOptimizer
     initial_image: np.ndarray  # normalized [1, H, W, 3]
     weights_provenance: dict | None
     render: Callable[[np.ndarray], np.ndarray]  # normalized [1, H, W, 3] -> output uint8 RGB
+    precision: dict[str, str]  # requested, used and why: --precision=auto decides at build
 
 
 def layers_of(config: Config) -> list[str]:
@@ -122,16 +124,16 @@ def build(
         if not config.content or not config.style:
             raise UserError("both --content and --style images are required")
         inputs = load_inputs(config)
-    if config.precision == "bfloat16" and not devices.has_fast_bfloat16():
+    precision, why = devices.resolve_precision(config.precision)
+    logging.info("Precision: %s (%s)", precision, why)
+    if precision == "bfloat16" and not devices.has_fast_bfloat16():
         logging.warning(
             "bfloat16 requested, but this CPU has no AVX512_BF16/AMX instructions: "
             "expect float32 speed at lower precision (docs/performance.md)"
         )
     if weights is None:
         weights = load_weights(config)
-    extractor = vgg.build_feature_extractor(
-        weights, layers_of(config), config.pooling, config.precision
-    )
+    extractor = vgg.build_feature_extractor(weights, layers_of(config), config.pooling, precision)
     provenance = weights.provenance
     del weights  # the extractor holds its own copies; the arrays would only add to peak memory
 
@@ -151,14 +153,19 @@ def build(
         config.pooling,
     )
     objective = Objective(
-        extractor, targets, config.content_layer, config.style_layers, config.alpha, config.beta
+        extractor,
+        targets,
+        config.content_layer,
+        config.style_layers,
+        config.alpha,
+        config.beta,
+        config.content_normalization,
     )
     if initial is None:
         initial = generate_noise_image(
             content_image, config.noise_ratio, config.seed, config.noise_range
         )
-    optimizer = AdamOptimizer(
-        objective, initial, config.learning_rate, jit=devices.resolve_jit(config.jit)
-    )
+    optimizer = make_optimizer(config, objective, initial, jit=devices.resolve_jit(config.jit))
     render = _renderer(config, inputs.content)
-    return Run(config, inputs, objective, optimizer, initial, provenance, render)
+    precision_record = {"requested": config.precision, "used": precision, "reason": why}
+    return Run(config, inputs, objective, optimizer, initial, provenance, render, precision_record)

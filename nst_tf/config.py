@@ -21,6 +21,7 @@ from typing import Any
 from nst_tf.errors import UserError
 from nst_tf.images.color import COLOR_MATCHES, PRESERVE_COLORS
 from nst_tf.model import vgg
+from nst_tf.optim.registry import OPTIMIZERS
 
 StyleLayers = tuple[tuple[str, float], ...]
 
@@ -77,8 +78,9 @@ class Config:
     )
     precision: str = _setting(
         "enum",
-        "Conv precision: float32 (paper) or bfloat16 (convs only; Grams and losses stay float32).",
-        vgg.PRECISIONS,
+        "Conv precision: float32 (paper), bfloat16 (convs only; Grams and losses stay float32) "
+        "or auto (bfloat16 where the hardware runs it fast, else float32; logged, in config.json).",
+        (*vgg.PRECISIONS, "auto"),
     )
     jit: bool | None = _setting(
         "boolean",
@@ -126,6 +128,19 @@ class Config:
     scale_iterations: tuple[int, ...] | None = _setting(
         "list",
         "Iterations at each of --scales, e.g. 150,50 (unset: --num_iterations at each scale).",
+    )
+    # issue 10a: optimizer choice (L-BFGS) and Gatys et al. 2016's content normalisation.
+    optimizer: str = _setting(
+        "enum",
+        "adam (paper: Adam(learning_rate)) or lbfgs (scipy's L-BFGS-B, one iteration per step, "
+        "as Gatys et al.; learning_rate unused).",
+        OPTIMIZERS,
+    )
+    content_normalization: str = _setting(
+        "enum",
+        "Eq. 1's normalisation: paper (sum / (4 n_H n_W n_C)) or gatys2016 (sum / 2, Gatys et "
+        "al. CVPR 2016 eq. 1, which their alpha/beta ratio assumes).",
+        ("paper", "gatys2016"),
     )
 
     def validate(self) -> Config:

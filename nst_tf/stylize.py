@@ -171,10 +171,14 @@ def stylize(config: Config, resume: bool = False) -> RunResult:
         hooks.close()
         pixels = run.render(image)
         io.save_image(os.path.join(config.output_dir, GENERATED_IMAGE), pixels)
-        record.write_record(config, status, completed, hooks.seconds(), provenance, **extra)
+        record.write_record(
+            config, status, completed, hooks.seconds(), provenance, precision=run.precision, **extra
+        )
         return pixels
 
-    record.write_record(config, "running", start_updates, seconds, provenance)
+    record.write_record(
+        config, "running", start_updates, seconds, provenance, precision=run.precision
+    )
     try:
         with signals.stop_requests() as stop_requested:
             final = run_loop(

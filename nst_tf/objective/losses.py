@@ -27,6 +27,19 @@ def compute_content_cost(a_C: tf.Tensor, a_G: tf.Tensor) -> tf.Tensor:
     return tf.reduce_sum(tf.square(a_C - a_G), axis=_PER_IMAGE) / (4.0 * n_H * n_W * n_C)
 
 
+def content_cost_gatys2016(a_C: tf.Tensor, a_G: tf.Tensor) -> tf.Tensor:
+    """Gatys, Ecker, Bethge (CVPR 2016) eq. 1: sum (a_C - a_G)^2 / 2, one value per image of a_G.
+
+    Eq. 1 of the paper divides by 4 n_H n_W n_C instead; Gatys et al.'s alpha/beta ratio only
+    means what they meant with their own normalisation (configs/gatys2016.py).
+    """
+    return 0.5 * tf.reduce_sum(tf.square(a_C - a_G), axis=_PER_IMAGE)
+
+
+# --content_normalization: which eq. 1 the objective uses.
+CONTENT_COSTS = {"paper": compute_content_cost, "gatys2016": content_cost_gatys2016}
+
+
 def unroll(a: tf.Tensor) -> tf.Tensor:
     """[N, n_H, n_W, n_C] -> [N, n_C, n_H * n_W], the paper's unrolled volume (Figure 2)."""
     n_H, n_W, n_C = _dims(a)

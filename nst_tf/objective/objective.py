@@ -31,6 +31,7 @@ class Objective:
         style_layers: Sequence[tuple[str, float]],
         alpha: float,
         beta: float,
+        content_normalization: str = "paper",
     ):
         self.extractor = extractor
         self.targets = targets
@@ -38,6 +39,7 @@ class Objective:
         self.style_layers = tuple(style_layers)
         self.alpha = alpha
         self.beta = beta
+        self._content_cost = losses.CONTENT_COSTS[content_normalization]
 
     @property
     def term_names(self) -> list[str]:
@@ -45,7 +47,7 @@ class Objective:
 
     def __call__(self, image: tf.Tensor) -> tuple[tf.Tensor, Terms]:
         generated = features_fp32(self.extractor, image)
-        J_content = losses.compute_content_cost(self.targets.content, generated[self.content_layer])
+        J_content = self._content_cost(self.targets.content, generated[self.content_layer])
         per_layer = {}
         for name, coeff in self.style_layers:
             per_layer[f"style/{name}"] = tf.add_n(

@@ -230,4 +230,5 @@ def build_scales(
         # Snapshots and the result are rendered by the scale in progress (its content's
         # colours for --preserve_colors=luminance are at its size).
         lambda image: optimizer.run.render(image),
+        first.precision,
     )

@@ -182,3 +182,13 @@ def test_batch_costs_are_each_images_own():
         np.testing.assert_allclose(
             style[n], _scalar(losses.compute_layer_style_cost(_tf(a_S), one)), rtol=1e-6
         )
+
+
+def test_gatys2016_content_cost_is_half_the_sum_of_squares():
+    rng = np.random.RandomState(3)
+    a_C, a_G = (rng.randn(2, 3, 4, 5).astype(np.float32) for _ in range(2))
+    got = losses.content_cost_gatys2016(tf.constant(a_C), tf.constant(a_G)).numpy()
+    expected = 0.5 * ((a_C - a_G) ** 2).sum(axis=(1, 2, 3))
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    paper = losses.CONTENT_COSTS["paper"](tf.constant(a_C), tf.constant(a_G)).numpy()
+    np.testing.assert_allclose(got, paper * 4 * 3 * 4 * 5 / 2, rtol=1e-6)
