@@ -61,4 +61,7 @@ def get_config() -> dict:
         # issue 10a: the optimizer by name (nst_tf/optim/registry.py); the paper's is Adam.
         "optimizer": "adam",
         "content_normalization": "paper",  # eq. 1 as printed; gatys2016: Gatys et al.'s 1/2
+        # Coarse to fine (issue 10b): off, the paper optimises at one size.
+        "scales": None,  # e.g. (200, 400): long sides, the last the output size
+        "scale_iterations": None,  # e.g. (150, 50); None: num_iterations at each scale
     }

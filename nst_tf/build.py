@@ -70,9 +70,22 @@ def load_weights(config: Config) -> vgg.VggWeights:
 
 
 def build(
-    config: Config, inputs: Inputs | None = None, weights: vgg.VggWeights | None = None
+    config: Config,
+    inputs: Inputs | None = None,
+    weights: vgg.VggWeights | None = None,
+    *,
+    initial: np.ndarray | None = None,
+    start_updates: int = 0,
 ) -> Run:
-    """Checks memory, reads what was not passed in, and assembles the run's parts."""
+    """Checks memory, reads what was not passed in, and assembles the run's parts.
+
+    `initial` replaces the noisy start (a coarser scale's result); `start_updates`, where a
+    resumed run's checkpoint was taken, picks the scale a --scales run starts in.
+    """
+    if config.scales is not None:
+        from nst_tf.optim import multiscale  # it builds each scale with this function
+
+        return multiscale.build_scales(config, inputs, weights, start_updates)
     if inputs is None:
         if not config.content or not config.style:
             raise UserError("both --content and --style images are required")
@@ -105,9 +118,10 @@ def build(
         config.beta,
         config.content_normalization,
     )
-    initial = generate_noise_image(
-        content_image, config.noise_ratio, config.seed, config.noise_range
-    )
+    if initial is None:
+        initial = generate_noise_image(
+            content_image, config.noise_ratio, config.seed, config.noise_range
+        )
     optimizer = make_optimizer(config, objective, initial, jit=devices.resolve_jit(config.jit))
     precision_record = {"requested": config.precision, "used": precision, "reason": why}
     return Run(config, inputs, objective, optimizer, initial, provenance, precision_record)

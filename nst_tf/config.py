@@ -98,6 +98,16 @@ class Config:
         "al. CVPR 2016 eq. 1, which their alpha/beta ratio assumes).",
         ("paper", "gatys2016"),
     )
+    # Issue 10b: coarse to fine (nst_tf/optim/multiscale.py).
+    scales: tuple[int, ...] | None = _setting(
+        "list",
+        "Coarse to fine: long sides, increasing, e.g. 200,400, the content's aspect kept; the "
+        "last is the output size. Unset: one scale at width x height (the paper's).",
+    )
+    scale_iterations: tuple[int, ...] | None = _setting(
+        "list",
+        "Iterations at each of --scales, e.g. 150,50 (unset: --num_iterations at each scale).",
+    )
 
     def validate(self) -> Config:
         """Raises UserError for the first setting a run could not use."""
@@ -140,6 +150,8 @@ class Config:
                 raise UserError(f"--{field.name} must be one of {', '.join(choices)}, got {value}")
         if len(self.means) != 3 or not all(math.isfinite(m) for m in self.means):
             raise UserError(f"--means must be 3 finite RGB values, got {self.means}")
+        # Issue 10b: the scale schedule.
+        _check_scales(self.scales, self.scale_iterations)
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -209,6 +221,13 @@ def _coerce(name: str, kind: str, value: Any) -> Any:
     if value is None:
         return None
     try:
+        if name in INTEGER_LISTS:
+            numbers = [
+                float(item) for item in (value.split(",") if isinstance(value, str) else value)
+            ]
+            if not all(number.is_integer() for number in numbers):
+                raise ValueError(value)
+            return tuple(int(number) for number in numbers)
         if name == "style_layers":
             layers = parse_style_layers(value) if isinstance(value, str) else value
             return tuple((str(layer), float(weight)) for layer, weight in layers)
@@ -239,3 +258,23 @@ def differences(saved: Mapping[str, Any], config: Config, allowed: Sequence[str]
         for name in sorted(set(current) | set(saved))
         if name not in allowed and saved.get(name) != current.get(name)
     ]
+
+
+# Issue 10b: the scale schedule.
+INTEGER_LISTS = ("scales", "scale_iterations")
+
+
+def _check_scales(scales: tuple[int, ...] | None, iterations: tuple[int, ...] | None) -> None:
+    if scales is None:
+        if iterations is not None:
+            raise UserError("--scale_iterations needs --scales (e.g. --scales=200,400)")
+        return
+    if not scales or min(scales) < 1 or list(scales) != sorted(set(scales)):
+        raise UserError(
+            f"--scales must be increasing positive long sides, e.g. 200,400, got {scales}"
+        )
+    if iterations is not None and (len(iterations) != len(scales) or min(iterations) < 1):
+        raise UserError(
+            f"--scale_iterations must give one positive count per scale ({len(scales)}), "
+            f"got {iterations}"
+        )

@@ -26,8 +26,9 @@ from nst_tf.config import Config
 from nst_tf.errors import UserError
 from nst_tf.images import io
 from nst_tf.optim.loop import DivergedError, StoppedError, run_loop
+from nst_tf.optim.multiscale import total_iterations
 from nst_tf.outputs import record
-from nst_tf.outputs.checkpoint import CHECKPOINT_DIR, RunCheckpoints
+from nst_tf.outputs.checkpoint import CHECKPOINT_DIR, RunCheckpoints, saved_updates
 from nst_tf.outputs.progress import Progress
 from nst_tf.outputs.writers import (
     ImageFileWriter,
@@ -90,7 +91,7 @@ class _Hooks:
             os.path.join(config.output_dir, TRACE_FILE),
             keep_before=start_updates - 1 if start_updates else None,
         )
-        self.progress = Progress(config.num_iterations, start=start_updates)
+        self.progress = Progress(total_iterations(config), start=start_updates)
         writers = [PaperLogWriter(self.progress), self.trace, ImageFileWriter(config.output_dir)]
         if config.tensorboard:
             writers.append(TensorBoardWriter(os.path.join(config.output_dir, TENSORBOARD_DIR)))
@@ -124,13 +125,17 @@ def _start_or_resume(config: Config, resume: bool) -> Run:
     checkpoint_dir = os.path.join(config.output_dir, CHECKPOINT_DIR)
     if resume:
         saved = record.read_record(config.output_dir)
-        changed = config_lib.differences(saved["config"], config, RESUMABLE_CHANGES)
+        # A --scales schedule must stay as it was: the checkpoint's image has its scale's size.
+        allowed = RESUMABLE_CHANGES if config.scales is None else ()
+        changed = config_lib.differences(saved["config"], config, allowed)
         if changed:
             raise UserError(
                 f"cannot resume {config.output_dir} with other settings ({'; '.join(changed)}); "
-                "repeat the original flags (only a larger --num_iterations may change)"
+                "repeat the original flags (only a larger --num_iterations may change, and "
+                "not with --scales)"
             )
-    elif os.path.isdir(checkpoint_dir):
+        return build(config, start_updates=saved_updates(config.output_dir))
+    if os.path.isdir(checkpoint_dir):
         logging.info("Starting afresh: removing the earlier run's %s", checkpoint_dir)
         shutil.rmtree(checkpoint_dir)
     return build(config)
@@ -148,7 +153,8 @@ def stylize(config: Config, resume: bool = False) -> RunResult:
         config.output_dir, run.optimizer.state(), max_to_keep=config.keep_checkpoints
     )
     start_updates, seconds = checkpoints.restore_latest() if resume else (0, 0.0)
-    if start_updates > config.num_iterations:
+    total = total_iterations(config)
+    if start_updates > total:
         raise UserError(
             f"the checkpoint in {config.output_dir} is at iteration {start_updates}, past "
             f"--num_iterations={config.num_iterations}; pass a larger --num_iterations"
@@ -179,7 +185,7 @@ def stylize(config: Config, resume: bool = False) -> RunResult:
         with signals.stop_requests() as stop_requested:
             final = run_loop(
                 run.optimizer,
-                config.num_iterations,
+                total,
                 config.log_every,
                 config.save_every,
                 config.checkpoint_every,
@@ -207,7 +213,7 @@ def stylize(config: Config, resume: bool = False) -> RunResult:
     except BaseException:
         hooks.close()
         raise
-    final_pixels = finish("completed", final, config.num_iterations)
+    final_pixels = finish("completed", final, total)
     io.save_image(
         os.path.join(config.output_dir, SIDE_BY_SIDE),
         io.side_by_side(run.inputs.content, run.inputs.styles[0], final_pixels),

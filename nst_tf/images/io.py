@@ -100,3 +100,17 @@ def save_image(path: str, pixels: np.ndarray) -> None:
     options = {"quality": 95} if extension in (".jpg", ".jpeg") else {}
     with atomic_path(path) as tmp_path:
         iio.imwrite(tmp_path, pixels, extension=extension, **options)
+
+
+def read_size(path: str, role: str = "image") -> tuple[int, int]:
+    """(width, height) of an image file, from its header: the aspect ratio --scales keeps."""
+    if not os.path.isfile(path):
+        raise UserError(f"{role} image not found: {path}; pass an existing JPEG or PNG file")
+    try:
+        shape = iio.improps(path, plugin="pillow", index=0).shape
+    except Exception as err:  # Pillow raises many types; all mean "not an image we can read"
+        raise UserError(
+            f"{role} image {path} could not be read as an image ({type(err).__name__}); "
+            "pass a JPEG or PNG file"
+        ) from None
+    return int(shape[1]), int(shape[0])

@@ -60,3 +60,20 @@ class RunCheckpoints:
                 "afresh in another --output_dir"
             ) from None
         return int(self.updates.numpy()), float(self.seconds.numpy())
+
+
+def saved_updates(output_dir: str) -> int:
+    """Updates of the latest checkpoint in output_dir (0 if none), read before anything is built.
+
+    A --scales run needs it to build the scale whose image size the checkpoint holds.
+    """
+    latest = tf.train.latest_checkpoint(os.path.join(output_dir, CHECKPOINT_DIR))
+    if latest is None:
+        return 0
+    try:
+        return int(tf.train.load_variable(latest, "updates/.ATTRIBUTES/VARIABLE_VALUE"))
+    except (tf.errors.OpError, ValueError) as err:
+        raise UserError(
+            f"checkpoint {latest} cannot be read ({type(err).__name__}); start afresh in another "
+            "--output_dir"
+        ) from None

@@ -1,0 +1,170 @@
+"""Coarse to fine: the schedule, bicubic upsampling, targets per scale, global trace, resume."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+
+import numpy as np
+import pytest
+
+from nst_tf import build as build_lib
+from nst_tf import stylize
+from nst_tf.errors import UserError
+from nst_tf.images import io
+from nst_tf.model import vgg
+from nst_tf.optim import multiscale
+from nst_tf.outputs.writers import read_trace
+from tests.helpers import TINY_CHANNELS, paper_config, smooth_image, tiny_config
+
+SCALED = dict(scales=(20, 40), scale_iterations=(3, 2), log_every=1)
+
+
+def test_schedule_keeps_the_content_aspect_and_numbers_iterations_globally():
+    config = paper_config(scales=(200, 400, 800), scale_iterations=(150, 40, 10))
+    scales = multiscale.schedule(config, (1000, 750))
+    assert [(s.width, s.height) for s in scales] == [(200, 150), (400, 300), (800, 600)]
+    assert [(s.start, s.end) for s in scales] == [(0, 150), (150, 190), (190, 200)]
+    assert multiscale.total_iterations(config) == 200
+    portrait = multiscale.schedule(config, (300, 451))
+    assert [(s.width, s.height) for s in portrait] == [(133, 200), (266, 400), (532, 800)]
+    each = paper_config(scales=(100, 200), num_iterations=7)
+    assert [s.iterations for s in multiscale.schedule(each, (4, 3))] == [7, 7]
+    assert multiscale.total_iterations(each) == 14
+    assert multiscale.total_iterations(paper_config()) == 200
+
+
+def test_a_checkpoint_belongs_to_the_scale_it_was_taken_in():
+    scales = multiscale.schedule(paper_config(scales=(10, 20), scale_iterations=(3, 2)), (4, 3))
+    assert [multiscale.scale_at(scales, u).index for u in range(6)] == [0, 0, 0, 0, 1, 1]
+
+
+def test_upsampling_is_bicubic_and_keeps_linear_ramps():
+    y, x = np.mgrid[0:8, 0:10].astype(np.float32)
+    ramp = np.stack([3 * x - 2 * y, x + y, -x], axis=-1)[np.newaxis]
+    bigger = multiscale.upsample(ramp, 20, 16)
+    assert bigger.shape == (1, 16, 20, 3)
+    # Half-pixel centres: output pixel j samples input coordinate (j + 0.5) / 2 - 0.5.
+    yy, xx = (np.mgrid[0:16, 0:20].astype(np.float32) + 0.5) / 2 - 0.5
+    expected = np.stack([3 * xx - 2 * yy, xx + yy, -xx], axis=-1)
+    inner = (slice(None), slice(4, -4), slice(4, -4))
+    np.testing.assert_allclose(bigger[inner], expected[np.newaxis][inner], atol=1e-4)
+    # Bicubic, not bilinear: a curve is followed more closely between the samples.
+    curve = np.sin(np.linspace(0, 3, 12, dtype=np.float32))[None, None, :, None].repeat(3, 3)
+    fine_x = (np.arange(24, dtype=np.float32) + 0.5) / 2 - 0.5
+    exact = np.sin(fine_x * 3 / 11)[4:-4]
+    bicubic = multiscale.upsample(curve, 24, 1)[0, 0, 4:-4, 0]
+    assert (
+        np.abs(bicubic - exact).max()
+        < 0.5 * np.abs(np.interp(fine_x, np.arange(12), curve[0, 0, :, 0])[4:-4] - exact).max()
+    )
+
+
+def _tiny_inputs():
+    return build_lib.Inputs(smooth_image(40, 30, seed=1), (smooth_image(40, 30, seed=7),))
+
+
+def test_each_scale_starts_from_the_last_result_with_targets_from_the_originals():
+    weights = vgg.random_weights(0, TINY_CHANNELS, bias_scale=0.1)
+    inputs = _tiny_inputs()
+    config = paper_config(content="c", style="s", **SCALED)
+    run = build_lib.build(config, inputs, weights)
+    optimizer = run.optimizer
+    assert optimizer.image.shape == (1, 15, 20, 3)
+    for _ in range(3):
+        optimizer.step()
+    coarse, coarse_total = optimizer.image.numpy(), optimizer.evaluate()["total"]
+    terms = optimizer.step()  # the switch: costs of the coarse result, then a step at 40 px
+    assert optimizer.image.shape == (1, 30, 40, 3) and optimizer.updates == 4
+    assert float(terms["long_side"][0]) == 20.0
+    np.testing.assert_allclose(terms["total"], coarse_total, rtol=1e-6)
+    np.testing.assert_array_equal(optimizer.run.initial_image, multiscale.upsample(coarse, 40, 30))
+    # The 40 px targets equal a one-size build's from the original images, not from 20 px copies.
+    direct = build_lib.build(
+        paper_config(content="c", style="s", width=40, height=30), inputs, weights
+    )
+    targets, expected = optimizer.objective.targets, direct.objective.targets
+    np.testing.assert_allclose(targets.content, expected.content, rtol=1e-5)
+    for name, gram in expected.styles[0].grams.items():
+        np.testing.assert_allclose(targets.styles[0].grams[name], gram, rtol=1e-5)
+    assert run.inputs.content.shape == (30, 40, 3)
+
+
+def test_a_scaled_run_writes_a_global_trace_and_the_output_size(
+    tiny_vgg_path, tiny_images, tmp_path
+):
+    result = stylize.stylize(tiny_config(tiny_vgg_path, tiny_images, tmp_path, **SCALED))
+    assert [row["iteration"] for row in result.trace] == [0, 1, 2, 3, 4]
+    assert [row["long_side"] for row in result.trace] == [20, 20, 20, 40, 40]
+    assert result.image.shape == (30, 40, 3)
+    assert io.load_image(str(tmp_path / "generated_image.jpg"), 40, 30).shape == (30, 40, 3)
+    record = json.loads((tmp_path / "config.json").read_text())
+    assert record["status"] == "completed" and record["completed_iterations"] == 5
+    assert record["config"]["scales"] == [20, 40]
+
+
+def _stop_after(monkeypatch, updates: int) -> None:
+    calls = []
+
+    def poll():
+        calls.append(None)
+        return "SIGTERM" if len(calls) == updates else None
+
+    @contextlib.contextmanager
+    def stop_requests():
+        yield poll
+
+    monkeypatch.setattr(stylize.signals, "stop_requests", stop_requests)
+
+
+@pytest.mark.parametrize("stop_at", [3, 4])  # at the end of the first scale, inside the second
+def test_resume_rebuilds_the_checkpoint_scale_and_continues_exactly(
+    stop_at, tiny_vgg_path, tiny_images, tmp_path, monkeypatch
+):
+    whole = stylize.stylize(tiny_config(tiny_vgg_path, tiny_images, tmp_path / "a", **SCALED))
+    config = tiny_config(tiny_vgg_path, tiny_images, tmp_path / "b", **SCALED)
+    with monkeypatch.context() as patch:
+        _stop_after(patch, stop_at)
+        with pytest.raises(stylize.RunStoppedError):
+            stylize.stylize(config)
+    resumed = stylize.stylize(config, resume=True)
+    on_disk = read_trace(str(tmp_path / "b" / "trace.csv"))
+    assert [row["iteration"] for row in on_disk] == [0, 1, 2, 3, 4]
+    for ours, reference in zip(on_disk, whole.trace, strict=True):
+        assert ours["long_side"] == reference["long_side"]
+        np.testing.assert_allclose(ours["total_cost"], reference["total_cost"], rtol=1e-5)
+    np.testing.assert_array_equal(resumed.image, whole.image)
+
+
+def test_resume_refuses_another_schedule(tiny_vgg_path, tiny_images, tmp_path):
+    stylize.stylize(tiny_config(tiny_vgg_path, tiny_images, tmp_path, **SCALED))
+    longer = {**SCALED, "scale_iterations": (3, 4)}
+    with pytest.raises(UserError, match=r"scale_iterations: \[3, 2\] -> \[3, 4\]"):
+        stylize.stylize(tiny_config(tiny_vgg_path, tiny_images, tmp_path, **longer), resume=True)
+    with pytest.raises(UserError, match="not with --scales"):
+        stylize.stylize(
+            tiny_config(tiny_vgg_path, tiny_images, tmp_path, **SCALED, num_iterations=9),
+            resume=True,
+        )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"scales": (400, 200)}, "--scales must be increasing"),
+        ({"scales": (200, 200)}, "--scales must be increasing"),
+        ({"scales": (0, 200)}, "--scales must be increasing"),
+        ({"scales": (200.5, 400)}, "--scales: .* is not a valid list value"),
+        ({"scales": "200,x"}, "--scales: '200,x' is not a valid list value"),
+        ({"scales": (200, 400), "scale_iterations": (5,)}, "one positive count per scale"),
+        ({"scale_iterations": (5,)}, "--scale_iterations needs --scales"),
+    ],
+)
+def test_bad_schedules_are_one_line_errors(overrides, message):
+    with pytest.raises(UserError, match=message):
+        paper_config(**overrides)
+
+
+def test_flags_parse_to_integer_tuples():
+    config = paper_config(scales="200,400", scale_iterations=["150", "50"])
+    assert config.scales == (200, 400) and config.scale_iterations == (150, 50)
