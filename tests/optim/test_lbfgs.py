@@ -120,3 +120,14 @@ def test_stop_and_resume_restart_lbfgs_from_the_checkpointed_image(
     assert all(b < a for a, b in itertools.pairwise(totals)), totals
     evaluations = [row["evaluations"] for row in resumed.trace]
     assert evaluations == sorted(evaluations)  # the count carries over the resume
+
+
+def test_lbfgs_runs_each_scale_of_a_coarse_to_fine_schedule(tiny_vgg_path, tiny_images, tmp_path):
+    config = tiny_config(
+        tiny_vgg_path, tiny_images, tmp_path, optimizer="lbfgs", scales=(20, 40),
+        scale_iterations=(3, 3),
+    )  # fmt: skip
+    trace = stylize.stylize(config).trace
+    assert [row["long_side"] for row in trace] == [20, 20, 20, 40, 40, 40]
+    assert all(row["evaluations"] >= 1 for row in trace[1:])
+    assert trace[-1]["total_cost"] < trace[3]["total_cost"]
