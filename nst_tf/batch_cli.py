@@ -10,6 +10,8 @@ Re-running the same command skips finished jobs and resumes interrupted ones.
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 
 from absl import app, flags, logging
@@ -44,6 +46,14 @@ _TPU = flags.DEFINE_string("tpu", "", "TPU address for --distribute=tpu (empty: 
 EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
 
 
+def _summary_name() -> str:
+    """summary.csv; with several workers, one file per worker, since each knows only its jobs."""
+    if _DISTRIBUTE.value != "multi_worker":
+        return "summary.csv"
+    task = json.loads(os.environ.get("TF_CONFIG", "{}")).get("task", {})
+    return f"summary-{task.get('type', 'worker')}{task.get('index', 0)}.csv"
+
+
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
@@ -65,7 +75,7 @@ def main(argv: list[str]) -> None:
         strategy = distribute.make_strategy(_DISTRIBUTE.value, _TPU.value)
         outcome = runner.run_batch(config, batch, _BATCH_SIZE.value, strategy)
         print(summary.table(outcome.results))
-        print(f"summary: {summary.write_csv(config.output_dir, outcome.results)}")
+        print(f"summary: {summary.write_csv(config.output_dir, outcome.results, _summary_name())}")
     except UserError as err:
         print(f"nst-tf-batch: error: {err}", file=sys.stderr)
         sys.exit(1)

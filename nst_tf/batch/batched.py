@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 
-import numpy as np
 import tensorflow as tf
 
 from nst_tf.build import Inputs
@@ -40,7 +39,6 @@ class Member:
     inputs: Inputs
     targets: Targets
     optimizer: AdamOptimizer
-    initial_image: np.ndarray  # normalized [1, H, W, 3]
 
 
 def local_replicas(strategy: tf.distribute.Strategy) -> list[tuple[int, str]]:

@@ -209,12 +209,17 @@ class BatchRunner:
             logging.info("%s runs alone: the batched step does not cover %s", plan.job.name, reason)
         batched = [plan for plan in pending if plan not in single]
         replicas = local_replicas(self._strategy)
-        for group in _groups(batched, self._batch_size * len(replicas)):
+        for group in _groups(batched, self._batch_size * self._strategy.num_replicas_in_sync):
             stopped_by, done = self._run_group(group, replicas, progress)
             results.update(done)
             if stopped_by:
                 break
-        for plan in single if not stopped_by else ():
+        local_ids = {replica_id for replica_id, _ in replicas}
+        for index, plan in enumerate(single if not stopped_by else ()):
+            if index % self._strategy.num_replicas_in_sync not in local_ids:
+                results[plan.job.name] = JobResult(plan.job.name, "on another worker")
+                progress.finish_jobs(1, plan.config.num_iterations - plan.start)
+                continue
             result = self._run_single(plan, progress)
             results[plan.job.name] = result
             if result.status == "interrupted":
@@ -246,7 +251,7 @@ class BatchRunner:
                 note,
             )
         finally:
-            progress.finish_jobs(1)
+            progress.finish_jobs(1, config.num_iterations - plan.start)  # counted by its own line
         return JobResult(
             job.name, "completed", config.num_iterations, last_costs(job.output_dir), result.seconds
         )
@@ -284,7 +289,7 @@ class BatchRunner:
                 os.path.join(config.output_dir, stylize.INITIAL_IMAGE),
                 io.denormalize(initial, config.means),
             )
-        member = Member(config, inputs, targets, optimizer, initial)
+        member = Member(config, inputs, targets, optimizer)
         return member, _JobHooks(member, checkpoints, start, seconds)
 
     def _run_group(
@@ -296,25 +301,26 @@ class BatchRunner:
             results[plan.job.name] = JobResult(plan.job.name, "failed", note=str(err))
             progress.finish_jobs(1, plan.config.num_iterations - plan.start)
 
-        readable = []
-        for plan in group:
+        local = {replica_id: position for position, (replica_id, _) in enumerate(replicas)}
+        total = self._strategy.num_replicas_in_sync
+        by_replica: list[list[tuple[Plan, Member, _JobHooks]]] = [[] for _ in replicas]
+        for index, plan in enumerate(group):
+            # Contiguous shares, the same on every worker, so that each job runs exactly once
+            # and concatenating the replicas' results keeps the job order.
+            replica = index * total // len(group)
+            if replica not in local:
+                results[plan.job.name] = JobResult(plan.job.name, "on another worker")
+                progress.finish_jobs(1, plan.config.num_iterations - plan.start)
+                continue
             try:
                 inputs = build_lib.load_inputs(plan.config)
                 stylize.prepare_output_dir(plan.config.output_dir)
-                readable.append((plan, inputs))
-            except UserError as err:
-                failed(plan, err)
-        # Contiguous shares per replica, so concatenating the replicas keeps the job order.
-        by_replica: list[list[tuple[Plan, Member, _JobHooks]]] = [[] for _ in replicas]
-        for index, (plan, inputs) in enumerate(readable):
-            replica = index * len(replicas) // len(readable)
-            try:
                 with _quiet_retracing():
-                    member, hooks = self._prepare(plan, inputs, replicas[replica][1])
+                    member, hooks = self._prepare(plan, inputs, replicas[local[replica]][1])
             except UserError as err:
                 failed(plan, err)
                 continue
-            by_replica[replica].append((plan, member, hooks))
+            by_replica[local[replica]].append((plan, member, hooks))
         loaded = [item for share in by_replica for item in share]
         if not loaded:
             return None, results

@@ -63,8 +63,8 @@ def table(results: list[JobResult]) -> str:
     return "\n".join(lines)
 
 
-def write_csv(output_dir: str, results: list[JobResult]) -> str:
-    path = os.path.join(output_dir, SUMMARY_FILE)
+def write_csv(output_dir: str, results: list[JobResult], name: str = SUMMARY_FILE) -> str:
+    path = os.path.join(output_dir, name)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)

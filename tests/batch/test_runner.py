@@ -105,8 +105,13 @@ def test_stop_checkpoints_every_job_and_rerun_resumes_then_skips(
     assert json.loads((first / "config.json").read_text())["status"] == "interrupted"
     assert os.path.exists(first / "checkpoints" / "ckpt-3.index")
 
+    # A batch job's folder is an `nst-tf` run folder: `nst-tf --resume` continues it too.
+    paths = {"content": str(folders / "contents" / "photo1.png"), "style": args[1]}
+    stylize.stylize(dataclasses.replace(config, **paths, output_dir=str(first)), resume=True)
     resumed = _batch(config, *args)
-    assert [r.status for r in resumed.results] == ["completed"] * 3
+    assert [r.status for r in resumed.results] == [
+        "skipped (completed before)", "completed", "completed",
+    ]  # fmt: skip
     whole = _batch(dataclasses.replace(config, output_dir=str(tmp_path / "whole")), *args)
     for result in whole.results:
         ours, reference = (
