@@ -182,3 +182,11 @@ def test_batch_costs_are_each_images_own():
         np.testing.assert_allclose(
             style[n], _scalar(losses.compute_layer_style_cost(_tf(a_S), one)), rtol=1e-6
         )
+
+
+def test_batched_grams_are_bit_identical_to_each_images_own():
+    """nst-tf-batch promises each job its single run's trace: the Gram may not sum differently."""
+    a = _tf(_random((3, 38, 50, 64), 33))
+    batched = losses.activation_gram(a).numpy()
+    for n in range(3):
+        np.testing.assert_array_equal(batched[n], losses.activation_gram(a[n : n + 1])[0].numpy())
