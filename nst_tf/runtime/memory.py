@@ -86,3 +86,15 @@ def check_fits(width: int, height: int, layers: Iterable[str]) -> int:
             f"--height={suggestion[1]}"
         )
     return needed
+
+
+def batch_capacity(width: int, height: int, layers: Iterable[str], most: int) -> int:
+    """How many images of this size one device can optimise at once (at least 1, at most `most`).
+
+    Each further image adds the activations of one image to the estimate; the runtime and the
+    kernels are paid once.
+    """
+    layers = list(layers)
+    one = estimate_peak_bytes(width, height, layers)
+    per_image = one - estimate_peak_bytes(0, 0, layers)
+    return int(max(1, min(most, (available_bytes() - one) // max(per_image, 1) + 1)))

@@ -70,3 +70,11 @@ def test_memory_layer_sizes_use_vgg_names():
     names = [name for name, _ in memory._layer_sizes(10, 10, "conv4_2")]
     assert names[-1] == "conv4_2"
     assert all(name in vgg.VGG19_LAYERS for name in names)
+
+
+def test_batch_capacity_counts_the_runtime_once(monkeypatch):
+    one = memory.estimate_peak_bytes(400, 300, PAPER_LAYERS)
+    per_image = _activation_bytes(400, 300)
+    for available, expected in [(one - 1, 1), (one + 3 * per_image, 4), (100 * one, 8)]:
+        monkeypatch.setattr(memory, "available_bytes", lambda value=available: value)
+        assert memory.batch_capacity(400, 300, PAPER_LAYERS, 8) == expected
