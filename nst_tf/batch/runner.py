@@ -47,8 +47,36 @@ from nst_tf.outputs.writers import ImageFileWriter, MultiWriter, TensorBoardWrit
 from nst_tf.runtime import devices, memory, signals
 from nst_tf.weights import locate
 
-# The settings the batched step implements; any other at a non-paper value runs single.
-BATCHED_SETTINGS = frozenset(field.name for field in config_lib.settings())
+# The settings the batched step implements; any other at a non-paper value (sizes from
+# --image_size, colours, masks, --scales, L-BFGS, ...) runs single, through stylize.
+BATCHED_SETTINGS = frozenset(
+    [
+        "content",
+        "style",
+        "output_dir",
+        "vgg_path",
+        "width",
+        "height",
+        "means",
+        "pooling",
+        "content_layer",
+        "style_layers",
+        "alpha",
+        "beta",
+        "learning_rate",
+        "num_iterations",
+        "noise_ratio",
+        "noise_range",
+        "seed",
+        "log_every",
+        "save_every",
+        "checkpoint_every",
+        "keep_checkpoints",
+        "tensorboard",
+        "precision",
+        "jit",
+    ]
+)
 MAX_BATCH = 8
 
 
@@ -193,8 +221,10 @@ class BatchRunner:
         if self._extractor is None:
             self._weights = build_lib.load_weights(config)
             with self._strategy.scope():
+                precision, why = devices.resolve_precision(config.precision)
+                logging.info("Precision: %s (%s)", precision, why)
                 self._extractor = vgg.build_feature_extractor(
-                    self._weights, build_lib.layers_of(config), config.pooling, config.precision
+                    self._weights, build_lib.layers_of(config), config.pooling, precision
                 )
         return self._extractor
 

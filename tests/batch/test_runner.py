@@ -15,7 +15,7 @@ from nst_tf.batch import jobs, runner
 from nst_tf.images.io import save_image
 from nst_tf.outputs.writers import read_trace
 from nst_tf.runtime import distribute
-from tests.helpers import smooth_image, tiny_config
+from tests.helpers import paper_config, smooth_image, tiny_config
 
 COSTS = ("total_cost", "content_cost", "style_cost", "style/conv1_1", "style/conv5_1")
 
@@ -161,3 +161,18 @@ def test_configs_the_batched_step_does_not_cover_run_single(tiny_vgg_path, folde
     monkeypatch.setattr(runner, "BATCHED_SETTINGS", runner.BATCHED_SETTINGS - {"seed"})
     assert runner.why_not_batched(dataclasses.replace(paper, seed=3), paper) == "--seed"
     assert runner.why_not_batched(paper, paper) is None
+
+
+def test_settings_the_batched_step_does_not_implement_run_single(tiny_vgg_path, tiny_images):
+    """Later features (colours, masks, sizes, scales, L-BFGS) must not be batched silently."""
+    paper = paper_config()
+    base = dict(content=tiny_images[0], style=tiny_images[1], vgg_path=tiny_vgg_path)
+    assert runner.why_not_batched(paper_config(**base), paper) is None
+    for flag, value in [
+        ("preserve_colors", "luminance"),
+        ("optimizer", "lbfgs"),
+        ("scales", (20, 40)),
+        ("image_size", 40),
+        ("content_normalization", "gatys2016"),
+    ]:
+        assert runner.why_not_batched(paper_config(**base, **{flag: value}), paper) == f"--{flag}"
