@@ -30,8 +30,10 @@ from nst_tf.runtime import devices, memory
 
 @dataclasses.dataclass(frozen=True)
 class Inputs:
-    """The images as uint8 RGB [H, W, 3]: the content at the working size, the styles at theirs
-    (nst_tf.images.sizes), and --style_masks as float [H, W] at the working size."""
+    """uint8 RGB [H, W, 3] images: the content at the working size, each style at its own.
+
+    Sizes follow nst_tf.images.sizes; --style_masks are float [H, W] at the working size.
+    """
 
     content: np.ndarray
     styles: tuple[np.ndarray, ...]
@@ -81,8 +83,10 @@ def load_inputs(config: Config) -> Inputs:
 
 
 def _renderer(config: Config, content: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-    """How the optimised image becomes output pixels: as is, or its luminance in the content's
-    colours (--preserve_colors=luminance)."""
+    """How the optimised image becomes output pixels, in every writer alike.
+
+    As is, or, with --preserve_colors=luminance, its luminance in the content's colours.
+    """
     if config.preserve_colors != "luminance":
         return functools.partial(io.denormalize, means=config.means)
     means = np.asarray(config.means, np.float32)

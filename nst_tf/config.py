@@ -35,7 +35,11 @@ class Config:
     """Every setting of one run. Flag kinds: string, integer, float, boolean, enum, list."""
 
     content: str | None = _setting("string", "Content image C (JPEG/PNG).")
-    style: str | None = _setting("string", "Style image S (JPEG/PNG).")
+    style: str | None = _setting(
+        "string",
+        "Style image S (JPEG/PNG); several, comma-separated, are blended (--style_blend_weights) "
+        "or put in regions (--style_masks).",
+    )
     output_dir: str = _setting(
         "string", "Where <i>.png, trace.csv, generated_image.jpg, config.json, checkpoints go."
     )
