@@ -112,7 +112,13 @@ def why_not_batched(config: Config, paper: Config) -> str | None:
 
 
 def default_batch_size(config: Config) -> int:
-    """As many images per device as the memory estimate allows, at most MAX_BATCH."""
+    """On GPUs and TPUs as many images as the memory estimate allows, at most MAX_BATCH.
+
+    On CPUs 1: there one image already keeps every core busy, and 4 images per step took 9%
+    longer per image than 1 (docs/performance.md), so a CPU batch saves only the start-ups.
+    """
+    if not (tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("TPU")):
+        return 1
     return memory.batch_capacity(
         config.width, config.height, build_lib.layers_of(config), MAX_BATCH
     )
