@@ -33,7 +33,8 @@ _MANIFEST = flags.DEFINE_string(
 _BATCH_SIZE = flags.DEFINE_integer(
     "batch_size",
     None,
-    "Jobs optimised together per device. Unset: as many as the memory estimate allows, at most 8.",
+    "Jobs optimised together per device. Unset: 1 on CPUs (measured faster per image); on "
+    "GPUs/TPUs as many as the memory estimate allows, at most 8.",
 )
 _DISTRIBUTE = flags.DEFINE_enum(
     "distribute",

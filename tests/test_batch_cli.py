@@ -78,7 +78,7 @@ def test_batch_writes_each_job_and_a_summary_and_reports_bad_files(tiny_vgg_path
 def test_sigterm_checkpoints_running_jobs_and_the_same_command_resumes(tiny_vgg_path, tmp_path):
     contents, style = _folders(tmp_path)
     out = tmp_path / "out"
-    flags = _flags(tiny_vgg_path, contents, style, out, 60)
+    flags = [*_flags(tiny_vgg_path, contents, style, out, 60), "--batch_size=2"]  # both running
     process = subprocess.Popen(
         _command(*flags), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
