@@ -22,7 +22,7 @@ def test_figure6_runs_both_methods_and_writes_sheet_and_tables(
     results = figure6.figure6(folder, str(tmp_path), [(content, style)], overrides)
     assert [r.method for r in results] == ["gatys2016", "paper"]
     gatys, paper = results
-    assert gatys.evaluations >= 3 and paper.evaluations is None
+    assert gatys.evaluations >= 1 and paper.evaluations is None
     assert np.isfinite([r.paper_total_cost for r in results]).all()
     assert all(r.seconds > 0 and r.iterations == 3 for r in results)
     assert iio.imread(tmp_path / "figure6.jpg").shape == (300, 4 * 400 + 3 * 6, 3)
