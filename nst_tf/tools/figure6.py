@@ -29,6 +29,7 @@ from nst_tf.optim.loop import first_image_terms
 from nst_tf.outputs.files import write_text
 from nst_tf.stylize import stylize
 from nst_tf.tools import figures
+from nst_tf.weights import locate
 
 # The paper's pair first, then two more pairs from the same folder.
 PAIRS = (
@@ -65,7 +66,7 @@ def figure6(
     overrides: Mapping[str, Any] | None = None,
 ) -> list[Result]:
     """Runs both methods on every pair and writes the sheet and the tables."""
-    for name in {name for pair in pairs for name in pair}:
+    for name in dict.fromkeys(name for pair in pairs for name in pair):  # in order
         if not os.path.isfile(os.path.join(images_dir, name)):
             raise UserError(f"{os.path.join(images_dir, name)} not found: pass --images_dir")
     paper_table = load_config_table("paper")
@@ -77,6 +78,8 @@ def figure6(
             "style": os.path.join(images_dir, style),
             **(overrides or {}),
         }
+        # Found as nst-tf finds it, so the scoring build reads the same file as the runs.
+        settings["vgg_path"] = locate.resolve_vgg_path(settings.get("vgg_path"))
         row = [
             io.load_image(settings["content"], 400, 300),
             io.load_image(settings["style"], 400, 300),
