@@ -31,6 +31,12 @@ _IMAGES_DIR = flags.DEFINE_string(
     "images_dir", "../shared/paper/images", "--time_to_quality: louvre_small.jpg, monet.jpg."
 )
 _VGG_PATH = flags.DEFINE_string("vgg_path", None, "--time_to_quality: VGG-19 .mat.")
+_TARGET = flags.DEFINE_float(
+    "target_cost", None, "--time_to_quality: skip the first Adam run, use this target."
+)
+_ROUTES = flags.DEFINE_list(
+    "routes", None, "--time_to_quality: route names to time (default: all the hardware has)."
+)
 
 
 def main(argv: list[str]) -> None:
@@ -43,7 +49,12 @@ def main(argv: list[str]) -> None:
         content, style = (
             os.path.join(_IMAGES_DIR.value, n) for n in ("louvre_small.jpg", "monet.jpg")
         )
-        report = time_to_quality.run(content, style, _VGG_PATH.value)
+        routes = None
+        if _ROUTES.value:
+            routes = {name: time_to_quality.ROUTES[name] for name in _ROUTES.value}
+        report = time_to_quality.run(
+            content, style, _VGG_PATH.value, routes=routes, target=_TARGET.value
+        )
         if _JSON.value:
             write_text(_JSON.value, json.dumps(report, indent=2) + "\n")
         return

@@ -20,7 +20,10 @@ def test_config_runs_two_iterations_at_16x12(name, tiny_vgg_path, tiny_images, t
     content, style = tiny_images
     overrides = dict(content=content, style=style, vgg_path=tiny_vgg_path)
     overrides.update(output_dir=str(tmp_path), width=16, height=12, num_iterations=2)
-    config = make_config(load_config_table(name), overrides)
+    table = load_config_table(name)
+    if table.get("scales"):  # coarse to fine: the last scale sets the size
+        overrides.update(scales=(8, 16), scale_iterations=(1, 1))
+    config = make_config(table, overrides)
     result = stylize.stylize(config)
     assert result.image.shape == (12, 16, 3)
     assert os.path.exists(tmp_path / "generated_image.jpg")

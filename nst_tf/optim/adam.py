@@ -61,6 +61,8 @@ class AdamOptimizer:
         return {"image": self.image, "last_finite": self.last_finite, "adam": self.optimizer}
 
 
-def from_config(config: Any, objective: Objective, initial_image: np.ndarray, jit: bool):
+def from_config(
+    config: Any, objective: Objective, initial_image: np.ndarray, jit: bool
+) -> AdamOptimizer:
     """The registry's constructor (nst_tf.optim.registry)."""
     return AdamOptimizer(objective, initial_image, config.learning_rate, jit)

@@ -188,22 +188,17 @@ class LbfgsOptimizer:
     def _iterate(self) -> Terms:
         driver = self._workers.driver or self._start()
         kind, value = driver.advance()
-        if kind == "finished":
+        if kind == "finished" and driver.iterations > 0:
             logging.info(
                 "L-BFGS-B stopped after %d iterations (%s); restarting with an empty history",
                 driver.iterations,
                 value,
             )
-            if driver.iterations == 0:
-                self._stalled = True
-                logging.warning("L-BFGS-B cannot improve the image further; keeping it")
-                return self.evaluate()
-            driver = self._start()
-            kind, value = driver.advance()
-            if kind == "finished":
-                self._stalled = True
-                logging.warning("L-BFGS-B cannot improve the image further; keeping it")
-                return self.evaluate()
+            kind, value = self._start().advance()
+        if kind == "finished":
+            self._stalled = True
+            logging.warning("L-BFGS-B cannot improve the image further (%s); keeping it", value)
+            return self.evaluate()
         start_terms = self._terms if self._terms is not None else self._evaluator.first
         start_terms = self._with_evaluations(start_terms, int(self.evaluations.numpy()))
         self.image.assign(value.reshape(self.image.shape).astype(np.float32))
@@ -236,6 +231,8 @@ class LbfgsOptimizer:
         }
 
 
-def from_config(config: Any, objective: Objective, initial_image: np.ndarray, jit: bool):
+def from_config(
+    config: Any, objective: Objective, initial_image: np.ndarray, jit: bool
+) -> LbfgsOptimizer:
     """The registry's constructor (nst_tf.optim.registry)."""
     return LbfgsOptimizer(objective, initial_image, config.means, jit)

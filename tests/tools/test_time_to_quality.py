@@ -20,13 +20,13 @@ def test_routes_stop_at_the_first_image_that_reaches_adams_final_cost(
         overrides=overrides, log=lines.append,
     )  # fmt: skip
     target = report["target_total_cost"]
-    assert report["adam_reference_seconds"] > 0 and report["adam_reference_steps"] >= 1
+    assert report["adam_reference_steps"] == len(report["adam_step_seconds"]) >= 1
     by_name = {r["route"]: r for r in report["routes"]}
     assert set(by_name) == set(routes)
     fp32 = by_name["L-BFGS fp32"]
     assert fp32["iterations"] is not None and fp32["iterations"] < 6  # L-BFGS beats Adam here
     assert fp32["last_cost"] <= target
-    assert fp32["ratio_to_adam"] == fp32["seconds"] / report["adam_reference_seconds"]
+    assert fp32["ratio_to_adam"] == fp32["seconds"] / fp32["adam_seconds"] > 0
     assert fp32["evaluations"] >= fp32["iterations"]
     assert any(line.startswith("target: ") for line in lines)
     # Costs at 20 px are of another image: the first full-size cost comes after 3 + 1 steps.
