@@ -61,4 +61,5 @@ def get_config() -> dict:
         # Coarse to fine (issue 10b): off, the paper optimises at one size.
         "scales": None,  # e.g. (200, 400): long sides, the last the output size
         "scale_iterations": None,  # e.g. (150, 50); None: num_iterations at each scale
+        "recompute": None,  # None: recompute VGG blocks in backward only when memory needs it
     }

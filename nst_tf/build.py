@@ -84,10 +84,12 @@ def build(
         from nst_tf.optim import multiscale  # it builds each scale with this function
 
         return multiscale.build_scales(config, inputs, weights, start_updates)
+    if inputs is None and (not config.content or not config.style):
+        raise UserError("both --content and --style images are required")
+    recompute = memory.choose_recompute(
+        config.width, config.height, layers_of(config), config.recompute
+    )
     if inputs is None:
-        if not config.content or not config.style:
-            raise UserError("both --content and --style images are required")
-        memory.check_fits(config.width, config.height, layers_of(config))
         inputs = load_inputs(config)
     if config.precision == "bfloat16" and not devices.has_fast_bfloat16():
         logging.warning(
@@ -97,7 +99,7 @@ def build(
     if weights is None:
         weights = load_weights(config)
     extractor = vgg.build_feature_extractor(
-        weights, layers_of(config), config.pooling, config.precision
+        weights, layers_of(config), config.pooling, config.precision, recompute
     )
     provenance = weights.provenance
     del weights  # the extractor holds its own copies; the arrays would only add to peak memory

@@ -45,13 +45,22 @@ def compute_targets(
     style_weights: Sequence[float] | None = None,
 ) -> Targets:
     """a_C of the content image and the Grams of each style image, as constants."""
-    # A graph frees each activation once used; an eager functional call holds them all.
-    extract = tf.function(lambda image: features_fp32(extractor, image))
-    content = extract(tf.constant(content_image))[content_layer]
+    # A graph frees each activation once used; an eager functional call holds them all. The
+    # Grams are taken inside the graph too, so each style layer's map goes as soon as its Gram
+    # is taken (at 4096 px conv1_1 alone is 3 GiB), and the content pass stops at its layer.
+
+    @tf.function
+    def content_of(image: tf.Tensor) -> tf.Tensor:
+        return features_fp32(extractor, image)[content_layer]
+
+    @tf.function
+    def grams_of(image: tf.Tensor) -> dict[str, tf.Tensor]:
+        features = features_fp32(extractor, image)
+        return {name: losses.activation_gram(features[name])[0] for name, _ in style_layers}
+
+    content = content_of(tf.constant(content_image))
     weights = list(style_weights) if style_weights is not None else [1.0] * len(style_images)
     styles = []
     for image, weight in zip(style_images, weights, strict=True):
-        features = extract(tf.constant(image))
-        grams = {name: losses.activation_gram(features[name])[0] for name, _ in style_layers}
-        styles.append(StyleTarget(grams, float(weight)))
+        styles.append(StyleTarget(grams_of(tf.constant(image)), float(weight)))
     return Targets(content, tuple(styles))
