@@ -58,8 +58,19 @@ def get_config() -> dict:
         # Speed: float32 as in the paper; bfloat16 convs where the hardware has them; XLA.
         "precision": "float32",
         "jit": None,  # None: per device (off on CPUs, measured slower; on for TPUs)
+        # Issue 9, the paper's controls (docs/controls.md), all off: the paper's run as printed.
+        "image_size": None,  # long side, aspect kept; None: width x height above
+        "style_scale": None,  # style long side / generated long side; None: forced to its size
+        "style_blend_weights": None,  # for --style=a.jpg,b.jpg; None: equal weights
+        "style_masks": None,  # one grayscale mask per style; None: every style everywhere
+        "preserve_colors": "none",  # none | luminance | histogram
+        "color_match": "pca",  # histogram matching's matrix square root: pca | chol | sym
         # Coarse to fine (issue 10b): off, the paper optimises at one size.
         "scales": None,  # e.g. (200, 400): long sides, the last the output size
         "scale_iterations": None,  # e.g. (150, 50); None: num_iterations at each scale
-        "recompute": None,  # None: recompute VGG blocks in backward only when memory needs it
+        # issue 10a: the optimizer by name (nst_tf/optim/registry.py); the paper's is Adam.
+        "optimizer": "adam",
+        "content_normalization": "paper",  # eq. 1 as printed; gatys2016: Gatys et al.'s 1/2
+        # Large images (issue 10b): None recomputes VGG blocks in backward only if memory needs it.
+        "recompute": None,
     }

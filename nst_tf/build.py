@@ -8,28 +8,36 @@ benchmark, tiny ones for tests); by default they are read from the config's path
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+from collections.abc import Callable
 
 import numpy as np
 from absl import logging
 
-from nst_tf.config import Config
+from nst_tf.config import Config, split_paths
 from nst_tf.errors import UserError
-from nst_tf.images import io
+from nst_tf.images import color, io, sizes
+from nst_tf.images.masks import load_mask
 from nst_tf.images.noise import generate_noise_image
 from nst_tf.model import vgg
 from nst_tf.objective.objective import Objective
 from nst_tf.objective.targets import compute_targets
-from nst_tf.optim.adam import AdamOptimizer
+from nst_tf.optim.loop import ImageOptimizer
+from nst_tf.optim.registry import make_optimizer
 from nst_tf.runtime import devices, memory
 
 
 @dataclasses.dataclass(frozen=True)
 class Inputs:
-    """The images as uint8 RGB [H, W, 3] at the working size."""
+    """uint8 RGB [H, W, 3] images: the content at the working size, each style at its own.
+
+    Sizes follow nst_tf.images.sizes; --style_masks are float [H, W] at the working size.
+    """
 
     content: np.ndarray
     styles: tuple[np.ndarray, ...]
+    masks: tuple[np.ndarray, ...] = ()
 
 
 @dataclasses.dataclass
@@ -37,9 +45,11 @@ class Run:
     config: Config
     inputs: Inputs
     objective: Objective
-    optimizer: AdamOptimizer
+    optimizer: ImageOptimizer
     initial_image: np.ndarray  # normalized [1, H, W, 3]
     weights_provenance: dict | None
+    render: Callable[[np.ndarray], np.ndarray]  # normalized [1, H, W, 3] -> output uint8 RGB
+    precision: dict[str, str]  # requested, used and why: --precision=auto decides at build
 
 
 def layers_of(config: Config) -> list[str]:
@@ -47,10 +57,40 @@ def layers_of(config: Config) -> list[str]:
 
 
 def load_inputs(config: Config) -> Inputs:
-    """Reads the content and style images named by the config, checked and resized."""
-    content = io.load_image(config.content, config.width, config.height, "content")
-    style = io.load_image(config.style, config.width, config.height, "style")
-    return Inputs(content, (style,))
+    """Reads the content, style(s) and masks named by the config, checked and resized.
+
+    Memory is checked at the sizes the images will have, before any is resized to them.
+    """
+    content = io.read_image(config.content, "content")
+    size = sizes.working_size(
+        (content.shape[1], content.shape[0]), config.width, config.height, config.image_size
+    )
+    styles = [(path, io.read_image(path, "style")) for path in split_paths(config.style)]
+    style_sizes = [
+        sizes.style_size((style.shape[1], style.shape[0]), size, config.style_scale)
+        for _, style in styles
+    ]
+    largest = max([size, *style_sizes], key=lambda wh: wh[0] * wh[1])
+    memory.choose_recompute(*largest, layers_of(config), config.recompute)
+    return Inputs(
+        io.fit_image(content, *size, config.content),
+        tuple(
+            io.fit_image(style, *wh, path)
+            for (path, style), wh in zip(styles, style_sizes, strict=True)
+        ),
+        tuple(load_mask(path, *size) for path in split_paths(config.style_masks)),
+    )
+
+
+def _renderer(config: Config, content: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """How the optimised image becomes output pixels, in every writer alike.
+
+    As is, or, with --preserve_colors=luminance, its luminance in the content's colours.
+    """
+    if config.preserve_colors != "luminance":
+        return functools.partial(io.denormalize, means=config.means)
+    means = np.asarray(config.means, np.float32)
+    return lambda image: color.with_chroma_of(np.asarray(image, np.float32)[0] + means, content)
 
 
 def load_weights(config: Config) -> vgg.VggWeights:
@@ -84,14 +124,19 @@ def build(
         from nst_tf.optim import multiscale  # it builds each scale with this function
 
         return multiscale.build_scales(config, inputs, weights, start_updates)
-    if inputs is None and (not config.content or not config.style):
-        raise UserError("both --content and --style images are required")
-    recompute = memory.choose_recompute(
-        config.width, config.height, layers_of(config), config.recompute
-    )
     if inputs is None:
-        inputs = load_inputs(config)
-    if config.precision == "bfloat16" and not devices.has_fast_bfloat16():
+        if not config.content or not config.style:
+            raise UserError("both --content and --style images are required")
+        inputs = load_inputs(config)  # logs the estimate and refuses a size that cannot fit
+    largest = max(
+        (inputs.content, *inputs.styles), key=lambda image: image.shape[0] * image.shape[1]
+    )
+    recompute = memory.needs_recompute(
+        largest.shape[1], largest.shape[0], layers_of(config), config.recompute
+    )
+    precision, why = devices.resolve_precision(config.precision)
+    logging.info("Precision: %s (%s)", precision, why)
+    if precision == "bfloat16" and not devices.has_fast_bfloat16():
         logging.warning(
             "bfloat16 requested, but this CPU has no AVX512_BF16/AMX instructions: "
             "expect float32 speed at lower precision (docs/performance.md)"
@@ -99,24 +144,40 @@ def build(
     if weights is None:
         weights = load_weights(config)
     extractor = vgg.build_feature_extractor(
-        weights, layers_of(config), config.pooling, config.precision, recompute
+        weights, layers_of(config), config.pooling, precision, recompute
     )
     provenance = weights.provenance
     del weights  # the extractor holds its own copies; the arrays would only add to peak memory
 
-    content_image = io.normalize(inputs.content, config.means)
-    style_images = [io.normalize(style, config.means) for style in inputs.styles]
+    content_pixels, style_pixels = color.network_images(
+        inputs.content, inputs.styles, config.preserve_colors, config.color_match
+    )
+    content_image = io.normalize(content_pixels, config.means)
+    style_images = [io.normalize(style, config.means) for style in style_pixels]
     targets = compute_targets(
-        extractor, content_image, style_images, config.content_layer, config.style_layers
+        extractor,
+        content_image,
+        style_images,
+        config.content_layer,
+        config.style_layers,
+        config.style_blend_weights,
+        inputs.masks,
+        config.pooling,
     )
     objective = Objective(
-        extractor, targets, config.content_layer, config.style_layers, config.alpha, config.beta
+        extractor,
+        targets,
+        config.content_layer,
+        config.style_layers,
+        config.alpha,
+        config.beta,
+        config.content_normalization,
     )
     if initial is None:
         initial = generate_noise_image(
             content_image, config.noise_ratio, config.seed, config.noise_range
         )
-    optimizer = AdamOptimizer(
-        objective, initial, config.learning_rate, jit=devices.resolve_jit(config.jit)
-    )
-    return Run(config, inputs, objective, optimizer, initial, provenance)
+    optimizer = make_optimizer(config, objective, initial, jit=devices.resolve_jit(config.jit))
+    render = _renderer(config, inputs.content)
+    precision_record = {"requested": config.precision, "used": precision, "reason": why}
+    return Run(config, inputs, objective, optimizer, initial, provenance, render, precision_record)

@@ -15,7 +15,7 @@ import sys
 from absl import app, flags, logging
 
 from nst_tf import __version__
-from nst_tf.config import load_config_table, make_config, settings
+from nst_tf.config import Config, load_config_table, make_config, settings
 from nst_tf.errors import UserError
 
 _CONFIG = flags.DEFINE_string(
@@ -53,6 +53,11 @@ def overrides_from_flags() -> dict:
     return {name: holder.value for name, holder in _SETTINGS.items()}
 
 
+def config_from_flags() -> Config:
+    """The --config file's table with the setting flags the user gave, validated."""
+    return make_config(load_config_table(_CONFIG.value), overrides_from_flags())
+
+
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
@@ -65,7 +70,7 @@ def main(argv: list[str]) -> None:
     from nst_tf import stylize
 
     try:
-        config = make_config(load_config_table(_CONFIG.value), overrides_from_flags())
+        config = config_from_flags()
         stylize.stylize(config, resume=_RESUME.value)
     except UserError as err:
         print(f"nst-tf: error: {err}", file=sys.stderr)

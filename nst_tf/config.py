@@ -19,7 +19,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from nst_tf.errors import UserError
+from nst_tf.images.color import COLOR_MATCHES, PRESERVE_COLORS
 from nst_tf.model import vgg
+from nst_tf.optim.registry import OPTIMIZERS
 
 StyleLayers = tuple[tuple[str, float], ...]
 
@@ -33,7 +35,11 @@ class Config:
     """Every setting of one run. Flag kinds: string, integer, float, boolean, enum, list."""
 
     content: str | None = _setting("string", "Content image C (JPEG/PNG).")
-    style: str | None = _setting("string", "Style image S (JPEG/PNG).")
+    style: str | None = _setting(
+        "string",
+        "Style image S (JPEG/PNG); several, comma-separated, are blended (--style_blend_weights) "
+        "or put in regions (--style_masks).",
+    )
     output_dir: str = _setting(
         "string", "Where <i>.png, trace.csv, generated_image.jpg, config.json, checkpoints go."
     )
@@ -76,12 +82,46 @@ class Config:
     )
     precision: str = _setting(
         "enum",
-        "Conv precision: float32 (paper) or bfloat16 (convs only; Grams and losses stay float32).",
-        vgg.PRECISIONS,
+        "Conv precision: float32 (paper), bfloat16 (convs only; Grams and losses stay float32) "
+        "or auto (bfloat16 where the hardware runs it fast, else float32; logged, in config.json).",
+        (*vgg.PRECISIONS, "auto"),
     )
     jit: bool | None = _setting(
         "boolean",
         "Compile the step with XLA. Unset: on for TPUs only (slower on the CPUs measured).",
+    )
+    # Issue 9, the paper's controls: sizes, style blends, colours, regions (docs/controls.md).
+    image_size: int | None = _setting(
+        "integer",
+        "Long side of the generated image, the content's aspect kept (replaces --width/--height; "
+        "unset: the paper's width x height).",
+    )
+    style_scale: float | None = _setting(
+        "float",
+        "Resize each style image, aspect kept, to this times the generated image's long side "
+        "(the texture scale); unset: styles forced to the generated size (the paper's).",
+    )
+    style_blend_weights: tuple[float, ...] | None = _setting(
+        "list",
+        "Weights of the comma-separated --style images in the blended Gram target, e.g. 0.3,0.7 "
+        "(normalised to sum 1; unset: equal).",
+    )
+    style_masks: str | None = _setting(
+        "string",
+        "Comma-separated grayscale masks, one per --style image: white = where that style goes; "
+        "pixels no mask covers get content only.",
+    )
+    preserve_colors: str = _setting(
+        "enum",
+        "Keep the content's colours: none (paper), luminance (optimise YIQ luminance, then add "
+        "the content's I,Q), histogram (match the style's RGB mean and covariance first).",
+        PRESERVE_COLORS,
+    )
+    color_match: str = _setting(
+        "enum",
+        "Matrix square root of --preserve_colors=histogram: pca (default, Gatys et al. 2017), "
+        "chol or sym.",
+        COLOR_MATCHES,
     )
     # Issue 10b: coarse to fine (nst_tf/optim/multiscale.py).
     scales: tuple[int, ...] | None = _setting(
@@ -93,6 +133,20 @@ class Config:
         "list",
         "Iterations at each of --scales, e.g. 150,50 (unset: --num_iterations at each scale).",
     )
+    # issue 10a: optimizer choice (L-BFGS) and Gatys et al. 2016's content normalisation.
+    optimizer: str = _setting(
+        "enum",
+        "adam (paper: Adam(learning_rate)) or lbfgs (scipy's L-BFGS-B, one iteration per step, "
+        "as Gatys et al.; learning_rate unused).",
+        OPTIMIZERS,
+    )
+    content_normalization: str = _setting(
+        "enum",
+        "Eq. 1's normalisation: paper (sum / (4 n_H n_W n_C)) or gatys2016 (sum / 2, Gatys et "
+        "al. CVPR 2016 eq. 1, which their alpha/beta ratio assumes).",
+        ("paper", "gatys2016"),
+    )
+    # Issue 10b: large images.
     recompute: bool | None = _setting(
         "boolean",
         "Recompute each VGG block's activations in the backward pass instead of keeping them: "
@@ -104,7 +158,7 @@ class Config:
         """Raises UserError for the first setting a run could not use."""
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
-            if field.metadata["kind"] == "float" and not math.isfinite(value):
+            if field.metadata["kind"] == "float" and value is not None and not math.isfinite(value):
                 raise UserError(f"--{field.name} must be a finite number, got {value}")
         for name in ("width", "height", "num_iterations", "log_every", "save_every"):
             _require(getattr(self, name) > 0, name, "a positive integer", getattr(self, name))
@@ -141,6 +195,12 @@ class Config:
                 raise UserError(f"--{field.name} must be one of {', '.join(choices)}, got {value}")
         if len(self.means) != 3 or not all(math.isfinite(m) for m in self.means):
             raise UserError(f"--means must be 3 finite RGB values, got {self.means}")
+        # Issue 9: sizes, blends and masks.
+        if self.image_size is not None:
+            _require(self.image_size > 0, "image_size", "a positive integer", self.image_size)
+        if self.style_scale is not None:
+            _require(self.style_scale > 0, "style_scale", "positive", self.style_scale)
+        _check_styles(self)
         # Issue 10b: the scale schedule.
         _check_scales(self.scales, self.scale_iterations)
         return self
@@ -196,7 +256,9 @@ def load_config_table(name_or_path: str) -> dict[str, Any]:
 def make_config(table: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> Config:
     """Merges overrides (None means 'not given') into a config table and validates it."""
     merged = dict(table)
-    merged.update({key: value for key, value in (overrides or {}).items() if value is not None})
+    given = {key: value for key, value in (overrides or {}).items() if value is not None}
+    merged.update(given)
+    merged.update(_size_from_command_line(given))
     fields = {field.name: field for field in dataclasses.fields(Config)}
     unknown = sorted(set(merged) - set(fields))
     missing = sorted(set(fields) - set(merged))
@@ -249,6 +311,60 @@ def differences(saved: Mapping[str, Any], config: Config, allowed: Sequence[str]
         for name in sorted(set(current) | set(saved))
         if name not in allowed and saved.get(name) != current.get(name)
     ]
+
+
+# Issue 9: several styles in one --style string, and the size flags.
+
+
+def split_paths(text: str | None) -> tuple[str, ...]:
+    """'a.jpg, b.jpg' -> ('a.jpg', 'b.jpg'): --style and --style_masks hold comma-separated paths.
+
+    A single path comes back unchanged, so the paper's one-style run reads exactly as before.
+    """
+    return tuple(filter(None, (part.strip() for part in (text or "").split(","))))
+
+
+def _size_from_command_line(given: Mapping[str, Any]) -> dict[str, Any]:
+    """The command line's size wins over the config file's; it may not name two sizes.
+
+    A config file may set both: a non-None image_size then decides and width/height are unused,
+    so a variant of configs/paper.py needs to override only image_size.
+    """
+    exact = [f"--{name}" for name in ("width", "height") if name in given]
+    if exact and "image_size" in given:
+        raise UserError(
+            f"--image_size and {'/'.join(exact)} both set the size: give --image_size (long "
+            "side, aspect kept) or --width/--height (exact), not both"
+        )
+    return {"image_size": None} if exact else {}
+
+
+def _check_styles(config: Config) -> None:
+    """One weight per style, one mask per style, and masks without blend weights."""
+    styles = split_paths(config.style)
+    weights = config.style_blend_weights
+    if weights is not None:
+        if styles and len(weights) != len(styles):
+            raise UserError(
+                f"--style_blend_weights has {len(weights)} weights for {len(styles)} --style "
+                "images: give one weight per image"
+            )
+        if not all(math.isfinite(w) and w >= 0 for w in weights) or sum(weights) <= 0:
+            raise UserError(
+                f"--style_blend_weights must be >= 0 with a positive sum, got {list(weights)}"
+            )
+    masks = split_paths(config.style_masks)
+    if masks:
+        if styles and len(masks) != len(styles):
+            raise UserError(
+                f"--style_masks has {len(masks)} masks for {len(styles)} --style images: give "
+                "one mask per style image"
+            )
+        if weights is not None:
+            raise UserError(
+                "--style_blend_weights blends styles everywhere and --style_masks puts each "
+                "style in its own region: give one of them"
+            )
 
 
 # Issue 10b: the scale schedule.

@@ -83,7 +83,7 @@ class _Hooks:
 
     def __init__(self, run: Run, checkpoints: RunCheckpoints, start_updates: int, seconds: float):
         config = run.config
-        self._config = config
+        self._render = run.render
         self._checkpoints = checkpoints
         self._offset = seconds
         self._started = time.perf_counter()
@@ -104,9 +104,7 @@ class _Hooks:
         self.writers.write_scalars(iteration, {**terms, "seconds": self.seconds()})
 
     def on_image(self, iteration: int, image: np.ndarray) -> None:
-        self.writers.write_images(
-            iteration, {"generated": io.denormalize(image, self._config.means)}
-        )
+        self.writers.write_images(iteration, {"generated": self._render(image)})
 
     def on_checkpoint(self, updates: int) -> None:
         self._checkpoints.save(updates, self.seconds())
@@ -164,19 +162,23 @@ def stylize(config: Config, resume: bool = False) -> RunResult:
     else:
         io.save_image(
             os.path.join(config.output_dir, INITIAL_IMAGE),
-            io.denormalize(run.initial_image, config.means),
+            run.render(run.initial_image),
         )
     hooks = _Hooks(run, checkpoints, start_updates, seconds)
     provenance = run.weights_provenance
 
     def finish(status: str, image: np.ndarray, completed: int, **extra) -> np.ndarray:
         hooks.close()
-        pixels = io.denormalize(image, config.means)
+        pixels = run.render(image)
         io.save_image(os.path.join(config.output_dir, GENERATED_IMAGE), pixels)
-        record.write_record(config, status, completed, hooks.seconds(), provenance, **extra)
+        record.write_record(
+            config, status, completed, hooks.seconds(), provenance, precision=run.precision, **extra
+        )
         return pixels
 
-    record.write_record(config, "running", start_updates, seconds, provenance)
+    record.write_record(
+        config, "running", start_updates, seconds, provenance, precision=run.precision
+    )
     try:
         with signals.stop_requests() as stop_requested:
             final = run_loop(

@@ -2,9 +2,13 @@
 
 python scripts/benchmark.py                          # 200x150, 400x300, 800x600, fp32
 python scripts/benchmark.py --precisions=float32,bfloat16 --jit --json=bench.json
+python scripts/benchmark.py --time_to_quality --images_dir=../shared/paper/images
 """
 
 from __future__ import annotations
+
+import json
+import os
 
 from absl import app, flags
 
@@ -17,12 +21,32 @@ _PRECISIONS = flags.DEFINE_list("precisions", ["float32"], "nst_tf conv precisio
 _JIT = flags.DEFINE_boolean("jit", False, "Also time nst_tf's float32 step under XLA.")
 _RSS = flags.DEFINE_boolean("rss", True, "Measure peak RSS (middle size) in child processes.")
 _JSON = flags.DEFINE_string("json", None, "Also write the report as JSON to this path.")
+_TIME_TO_QUALITY = flags.DEFINE_boolean(
+    "time_to_quality",
+    False,
+    "Instead: time each fast route (L-BFGS, bf16) to the paper's Adam result's cost, on the "
+    "paper's images with the real weights (nst_tf/tools/time_to_quality.py).",
+)
+_IMAGES_DIR = flags.DEFINE_string(
+    "images_dir", "../shared/paper/images", "--time_to_quality: louvre_small.jpg, monet.jpg."
+)
+_VGG_PATH = flags.DEFINE_string("vgg_path", None, "--time_to_quality: VGG-19 .mat.")
 
 
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     environment.configure()
+    if _TIME_TO_QUALITY.value:
+        from nst_tf.tools import time_to_quality
+
+        content, style = (
+            os.path.join(_IMAGES_DIR.value, n) for n in ("louvre_small.jpg", "monet.jpg")
+        )
+        report = time_to_quality.run(content, style, _VGG_PATH.value)
+        if _JSON.value:
+            write_text(_JSON.value, json.dumps(report, indent=2) + "\n")
+        return
     from nst_tf.tools import benchmark
 
     sizes = [tuple(int(v) for v in size.lower().split("x")) for size in _SIZES.value]

@@ -136,6 +136,7 @@ def test_the_wheel_holds_every_module_config_and_command(wheel):
     assert {name for name in names if name.startswith("nst_tf/")} == checkout_modules()
     assert "nst-tf = nst_tf.cli:entry_point" in scripts
     assert "nst-tf-fetch = nst_tf.weights.fetch:entry_point" in scripts
+    assert "nst-tf-batch = nst_tf.batch_cli:entry_point" in scripts
 
 
 def test_installed_package_fetches_and_runs_outside_the_checkout(

@@ -21,6 +21,11 @@ PAPER_MEANS = (123.68, 116.779, 103.939)
 
 def load_image(path: str, width: int, height: int, role: str = "image") -> np.ndarray:
     """Reads any image imageio knows as uint8 RGB [height, width, 3]."""
+    return fit_image(read_image(path, role), width, height, path)
+
+
+def read_image(path: str, role: str = "image") -> np.ndarray:
+    """Reads any image imageio knows as uint8 RGB at its own size."""
     if not os.path.isfile(path):
         raise UserError(f"{role} image not found: {path}; pass an existing JPEG or PNG file")
     try:
@@ -30,7 +35,11 @@ def load_image(path: str, width: int, height: int, role: str = "image") -> np.nd
             f"{role} image {path} could not be read as an image ({type(err).__name__}); "
             "pass a JPEG or PNG file"
         ) from None
-    pixels = _as_rgb_uint8(np.asarray(pixels), path)
+    return _as_rgb_uint8(np.asarray(pixels), path)
+
+
+def fit_image(pixels: np.ndarray, width: int, height: int, path: str) -> np.ndarray:
+    """`pixels` resized to width x height, logged when it changes (read from `path`)."""
     if pixels.shape[:2] != (height, width):
         logging.info(
             "Resizing %s from %dx%d to %dx%d", path, pixels.shape[1], pixels.shape[0], width, height

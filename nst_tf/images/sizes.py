@@ -15,3 +15,30 @@ def fit_long_side(width: int, height: int, long_side: int) -> tuple[int, int]:
     if width >= height:
         return long_side, max(1, round(height * scale))
     return max(1, round(width * scale)), long_side
+
+
+def working_size(
+    content_size: tuple[int, int], width: int, height: int, image_size: int | None
+) -> tuple[int, int]:
+    """(width, height) of the generated image, the one rule for "the working size of a run".
+
+    The paper's exact width x height, or, with --image_size, the content's own aspect at that
+    long side. Callers that run at several sizes pass each long side as image_size.
+    """
+    if image_size is None:
+        return width, height
+    return fit_long_side(*content_size, image_size)
+
+
+def style_size(
+    style_size: tuple[int, int], generated_size: tuple[int, int], style_scale: float | None
+) -> tuple[int, int]:
+    """(width, height) a style image is resized to.
+
+    The generated image's size (the paper's, stretching a style of another shape), or, with
+    --style_scale=s, the style's own aspect at s times the generated image's long side: s sets
+    the scale of the style's strokes in the result.
+    """
+    if style_scale is None:
+        return generated_size
+    return fit_long_side(*style_size, max(1, round(style_scale * max(generated_size))))

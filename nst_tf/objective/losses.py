@@ -27,6 +27,19 @@ def compute_content_cost(a_C: tf.Tensor, a_G: tf.Tensor) -> tf.Tensor:
     return tf.reduce_sum(tf.square(a_C - a_G), axis=_PER_IMAGE) / (4.0 * n_H * n_W * n_C)
 
 
+def content_cost_gatys2016(a_C: tf.Tensor, a_G: tf.Tensor) -> tf.Tensor:
+    """Gatys, Ecker, Bethge (CVPR 2016) eq. 1: sum (a_C - a_G)^2 / 2, one value per image of a_G.
+
+    Eq. 1 of the paper divides by 4 n_H n_W n_C instead; Gatys et al.'s alpha/beta ratio only
+    means what they meant with their own normalisation (configs/gatys2016.py).
+    """
+    return 0.5 * tf.reduce_sum(tf.square(a_C - a_G), axis=_PER_IMAGE)
+
+
+# --content_normalization: which eq. 1 the objective uses.
+CONTENT_COSTS = {"paper": compute_content_cost, "gatys2016": content_cost_gatys2016}
+
+
 def unroll(a: tf.Tensor) -> tf.Tensor:
     """[N, n_H, n_W, n_C] -> [N, n_C, n_H * n_W], the paper's unrolled volume (Figure 2)."""
     n_H, n_W, n_C = _dims(a)
@@ -45,13 +58,13 @@ def activation_gram(a: tf.Tensor) -> tf.Tensor:
     in the backward pass), which matters at conv1_1 where they are the largest tensors.
     """
     n_H, n_W, n_C = _dims(a)
-    if a.shape[0] == 1:
-        # A batch of one takes the 2-D MatMul kernel, as before the batch axis existed: the
-        # batched kernel sums in another order, and the paper's printed trace drifted by 1e-5.
-        X = tf.reshape(a, [n_H * n_W, n_C])
-        return tf.matmul(X, X, transpose_a=True)[tf.newaxis]
     X = tf.reshape(a, [-1, n_H * n_W, n_C])
-    return tf.matmul(X, X, transpose_a=True)
+    if a.shape[0] is None:
+        return tf.matmul(X, X, transpose_a=True)
+    # Each image takes the 2-D MatMul kernel, as before the batch axis existed: the batched
+    # kernel sums in another order, so the paper's printed trace drifted by 1e-5 and a job
+    # batched by nst-tf-batch drifted from its single run (8e-4 after 30 steps at 400x300).
+    return tf.stack([tf.matmul(X[i], X[i], transpose_a=True) for i in range(a.shape[0])])
 
 
 def style_normalizer(a_G: tf.Tensor) -> float:

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
-from nst_tf.objective import losses
-from nst_tf.objective.targets import Targets, features_fp32
+from nst_tf.objective import losses, regions
+from nst_tf.objective.targets import StyleTarget, Targets, features_fp32
 
 Terms = dict[str, tf.Tensor]
 
@@ -31,6 +31,7 @@ class Objective:
         style_layers: Sequence[tuple[str, float]],
         alpha: float,
         beta: float,
+        content_normalization: str = "paper",
     ):
         self.extractor = extractor
         self.targets = targets
@@ -38,6 +39,7 @@ class Objective:
         self.style_layers = tuple(style_layers)
         self.alpha = alpha
         self.beta = beta
+        self._content_cost = losses.CONTENT_COSTS[content_normalization]
 
     @property
     def term_names(self) -> list[str]:
@@ -45,13 +47,12 @@ class Objective:
 
     def __call__(self, image: tf.Tensor) -> tuple[tf.Tensor, Terms]:
         generated = features_fp32(self.extractor, image)
-        J_content = losses.compute_content_cost(self.targets.content, generated[self.content_layer])
+        J_content = self._content_cost(self.targets.content, generated[self.content_layer])
         per_layer = {}
         for name, coeff in self.style_layers:
             per_layer[f"style/{name}"] = tf.add_n(
                 [
-                    style.weight * coeff
-                    * losses.layer_style_cost_from_gram(style.grams[name], generated[name])
+                    style.weight * coeff * _layer_style_cost(style, name, generated[name])
                     for style in self.targets.styles
                 ]
             )  # fmt: skip
@@ -59,3 +60,10 @@ class Objective:
         J_total = losses.total_cost(J_content, J_style, self.alpha, self.beta)
         terms = {"total": J_total, "content": J_content, "style": J_style, **per_layer}
         return tf.reduce_sum(J_total), terms
+
+
+def _layer_style_cost(style: StyleTarget, name: str, a_G: tf.Tensor) -> tf.Tensor:
+    """Eq. 2 against one style target: over the whole image, or inside its region."""
+    if style.masks is None:
+        return losses.layer_style_cost_from_gram(style.grams[name], a_G)
+    return regions.layer_style_cost_in_region(style.grams[name], a_G, style.masks[name])

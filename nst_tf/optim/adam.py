@@ -59,3 +59,8 @@ class AdamOptimizer:
     def state(self) -> dict[str, Any]:
         """What a checkpoint must hold to continue exactly: the image and Adam's moments."""
         return {"image": self.image, "last_finite": self.last_finite, "adam": self.optimizer}
+
+
+def from_config(config: Any, objective: Objective, initial_image: np.ndarray, jit: bool):
+    """The registry's constructor (nst_tf.optim.registry)."""
+    return AdamOptimizer(objective, initial_image, config.learning_rate, jit)

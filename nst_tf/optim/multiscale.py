@@ -95,20 +95,29 @@ def at_scale(config: Config, scale: Scale) -> Config:
         config,
         width=scale.width,
         height=scale.height,
+        image_size=None,  # the scale's exact size, not --image_size's
         num_iterations=scale.iterations,
         scales=None,
         scale_iterations=None,
     )
 
 
-def _resized(inputs: build_lib.Inputs | None, scale: Scale) -> build_lib.Inputs | None:
+def _resized(
+    inputs: build_lib.Inputs | None, scale: Scale, style_scale: float | None
+) -> build_lib.Inputs | None:
     """Passed-in images resized from the originals; None lets `build` read the files."""
     if inputs is None:
         return None
-    return build_lib.Inputs(
-        io.resize(inputs.content, scale.width, scale.height),
-        tuple(io.resize(style, scale.width, scale.height) for style in inputs.styles),
+    size = (scale.width, scale.height)
+    styles = []
+    for style in inputs.styles:
+        style_size = sizes.style_size((style.shape[1], style.shape[0]), size, style_scale)
+        styles.append(io.resize(style, *style_size))
+    masks = tuple(
+        tf.image.resize(mask[..., np.newaxis], (scale.height, scale.width)).numpy()[..., 0]
+        for mask in inputs.masks
     )
+    return build_lib.Inputs(io.resize(inputs.content, *size), tuple(styles), masks)
 
 
 class MultiScaleOptimizer:
@@ -204,7 +213,7 @@ def build_scales(
         weights = build_lib.load_weights(config)
 
     def build_scale(scale: Scale, initial: np.ndarray | None) -> build_lib.Run:
-        scale_inputs = _resized(inputs, scale)
+        scale_inputs = _resized(inputs, scale, config.style_scale)
         return build_lib.build(at_scale(config, scale), scale_inputs, weights, initial=initial)
 
     optimizer = MultiScaleOptimizer(scales, build_scale, start_updates)
@@ -215,7 +224,7 @@ def build_scales(
     elif inputs is None:
         final_inputs = build_lib.load_inputs(at_scale(config, final))
     else:
-        final_inputs = _resized(inputs, final)
+        final_inputs = _resized(inputs, final, config.style_scale)
     return build_lib.Run(
         config,
         final_inputs,
@@ -223,4 +232,8 @@ def build_scales(
         optimizer,
         first.initial_image,
         weights.provenance,
+        # Snapshots and the result are rendered by the scale in progress (its content's
+        # colours for --preserve_colors=luminance are at its size).
+        lambda image: optimizer.run.render(image),
+        first.precision,
     )

@@ -108,13 +108,33 @@ def check_fits(width: int, height: int, layers: Iterable[str], recompute: bool =
     return needed
 
 
+def batch_capacity(width: int, height: int, layers: Iterable[str], most: int) -> int:
+    """How many images of this size one device can optimise at once (at least 1, at most `most`).
+
+    Each further image adds the activations of one image to the estimate; the runtime and the
+    kernels are paid once.
+    """
+    layers = list(layers)
+    one = estimate_peak_bytes(width, height, layers)
+    per_image = one - estimate_peak_bytes(0, 0, layers)
+    return int(max(1, min(most, (available_bytes() - one) // max(per_image, 1) + 1)))
+
+
 def choose_recompute(
     width: int, height: int, layers: Iterable[str], requested: bool | None = None
 ) -> bool:
-    """Whether to recompute VGG blocks in the backward pass: `requested`, or if unset, only
-    when the plain step's estimate exceeds the memory available; raises if neither fits."""
+    """`needs_recompute`, with its estimate logged; raises if the chosen path does not fit."""
     layers = list(layers)
-    if requested is None:
-        requested = estimate_peak_bytes(width, height, layers) > available_bytes()
+    requested = needs_recompute(width, height, layers, requested)
     check_fits(width, height, layers, requested)
     return requested
+
+
+def needs_recompute(
+    width: int, height: int, layers: Iterable[str], requested: bool | None = None
+) -> bool:
+    """Whether to recompute VGG blocks in the backward pass: `requested`, or if unset, only
+    when the plain step's estimate exceeds the memory available."""
+    if requested is not None:
+        return requested
+    return estimate_peak_bytes(width, height, layers) > available_bytes()

@@ -21,3 +21,20 @@ def test_fit_long_side_keeps_aspect(size, long_side, expected):
 def test_fit_long_side_rejects_non_positive():
     with pytest.raises(ValueError, match="positive"):
         fit_long_side(400, 300, 0)
+
+
+def test_working_size_is_the_papers_exact_size_unless_image_size_is_given():
+    from nst_tf.images.sizes import working_size
+
+    assert working_size((640, 480), 400, 300, None) == (400, 300)  # forced, as the paper
+    assert working_size((640, 480), 400, 300, 400) == (400, 300)
+    assert working_size((300, 400), 400, 300, 200) == (150, 200)  # portrait stays portrait
+
+
+def test_style_size_follows_the_generated_long_side_times_the_scale():
+    from nst_tf.images.sizes import style_size
+
+    assert style_size((300, 300), (400, 300), None) == (400, 300)  # forced, as the paper
+    assert style_size((300, 300), (400, 300), 1.0) == (400, 400)
+    assert style_size((800, 600), (400, 300), 0.5) == (200, 150)
+    assert style_size((600, 800), (200, 150), 2.0) == (300, 400)

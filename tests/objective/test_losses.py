@@ -182,3 +182,21 @@ def test_batch_costs_are_each_images_own():
         np.testing.assert_allclose(
             style[n], _scalar(losses.compute_layer_style_cost(_tf(a_S), one)), rtol=1e-6
         )
+
+
+def test_gatys2016_content_cost_is_half_the_sum_of_squares():
+    rng = np.random.RandomState(3)
+    a_C, a_G = (rng.randn(2, 3, 4, 5).astype(np.float32) for _ in range(2))
+    got = losses.content_cost_gatys2016(tf.constant(a_C), tf.constant(a_G)).numpy()
+    expected = 0.5 * ((a_C - a_G) ** 2).sum(axis=(1, 2, 3))
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    paper = losses.CONTENT_COSTS["paper"](tf.constant(a_C), tf.constant(a_G)).numpy()
+    np.testing.assert_allclose(got, paper * 4 * 3 * 4 * 5 / 2, rtol=1e-6)
+
+
+def test_batched_grams_are_bit_identical_to_each_images_own():
+    """nst-tf-batch promises each job its single run's trace: the Gram may not sum differently."""
+    a = _tf(_random((3, 38, 50, 64), 33))
+    batched = losses.activation_gram(a).numpy()
+    for n in range(3):
+        np.testing.assert_array_equal(batched[n], losses.activation_gram(a[n : n + 1])[0].numpy())

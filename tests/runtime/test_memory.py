@@ -74,6 +74,14 @@ def test_memory_layer_sizes_use_vgg_names():
     assert all(name in vgg.VGG19_LAYERS for name in names)
 
 
+def test_batch_capacity_counts_the_runtime_once(monkeypatch):
+    one = memory.estimate_peak_bytes(400, 300, PAPER_LAYERS)
+    per_image = _activation_bytes(400, 300)
+    for available, expected in [(one - 1, 1), (one + 3 * per_image, 4), (100 * one, 8)]:
+        monkeypatch.setattr(memory, "available_bytes", lambda value=available: value)
+        assert memory.batch_capacity(400, 300, PAPER_LAYERS, 8) == expected
+
+
 def test_recomputing_blocks_keeps_less_than_the_plain_step():
     plain = memory.estimate_peak_bytes(4096, 3072, PAPER_LAYERS)
     recomputed = memory.estimate_peak_bytes(4096, 3072, PAPER_LAYERS, recompute=True)

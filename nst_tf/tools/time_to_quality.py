@@ -1,0 +1,196 @@
+"""Time to quality: how long each fast route takes to reach the paper's Adam result's cost.
+
+On the paper's images at 400x300 with the real weights, in one process:
+
+1. the paper's run (Adam(2.0), fp32) makes its 200 updates; the total cost (eq. 4, fp32) of its
+   final image is the target;
+2. every route (the same objective and start, another optimizer or precision) then runs until
+   the fp32 total cost of its image first reaches the target, its steps alternating with those
+   of a second Adam run, one step each in turn, so that a shared machine's load hits all alike.
+   Adam's reference time is 200 x that second run's median step time, and each route's ratio is
+   its own summed step time over it.
+
+A step's cost is that of the image it starts from, so a route that reports the target at step
+k took the k steps before it. L-BFGS's function is traced before its steps are timed; an Adam
+route's first step includes its tracing (about 1% of a 400x300 run), the reference does not.
+Routes in bfloat16 report bf16 costs; their image is re-scored with the fp32 objective
+(untimed) before it counts as having reached the target.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from nst_tf.build import Inputs, Run, build
+from nst_tf.config import load_config_table, make_config
+from nst_tf.images import io
+from nst_tf.model import vgg
+from nst_tf.runtime import devices
+from nst_tf.weights import locate
+
+# Coarse to fine: the first scale's iterations as measured worth it by issue 10b (Adam) and a
+# shorter one for L-BFGS, which moves further per iteration; the full size runs until the target.
+_FULL = 10**6
+ROUTES: dict[str, dict[str, Any]] = {
+    "L-BFGS fp32": {"optimizer": "lbfgs", "precision": "float32"},
+    "L-BFGS bf16": {"optimizer": "lbfgs", "precision": "bfloat16"},
+    "scales Adam fp32": {"scales": (200, 400), "scale_iterations": (100, _FULL)},
+    "scales L-BFGS fp32": {
+        "optimizer": "lbfgs",
+        "scales": (200, 400),
+        "scale_iterations": (50, _FULL),
+    },
+    "scales L-BFGS bf16": {
+        "optimizer": "lbfgs",
+        "precision": "bfloat16",
+        "scales": (200, 400),
+        "scale_iterations": (50, _FULL),
+    },
+}
+NEEDS_BF16 = ("L-BFGS bf16", "scales L-BFGS bf16")
+
+
+@dataclasses.dataclass
+class RouteResult:
+    name: str
+    settings: dict[str, Any]
+    steps: int = 0
+    seconds: list[float] = dataclasses.field(default_factory=list)
+    costs: list[float] = dataclasses.field(default_factory=list)
+    reached_at: int | None = None  # iterations it took
+    reached_seconds: float | None = None
+    evaluations: float | None = None
+
+    def summary(self, adam_seconds: float) -> dict[str, Any]:
+        return {
+            "route": self.name,
+            "settings": self.settings,
+            "iterations": self.reached_at,
+            "evaluations": self.evaluations,
+            "seconds": self.reached_seconds,
+            "ratio_to_adam": None
+            if self.reached_seconds is None
+            else self.reached_seconds / adam_seconds,
+            "steps_run": self.steps,
+            "last_cost": self.costs[-1] if self.costs else None,
+        }
+
+
+def _total(terms: Mapping[str, tf.Tensor]) -> float:
+    return float(tf.reduce_sum(terms["total"]))
+
+
+def _coarse(result: RouteResult) -> int:
+    """Iterations a route spends below the full size (they do not count against max_steps)."""
+    iterations = result.settings.get("scale_iterations")
+    return sum(iterations[:-1]) if iterations else 0
+
+
+def _long_side(terms: Mapping[str, tf.Tensor], config: Any) -> float:
+    """The long side of the image a step's terms are of (scales routes say so in the terms)."""
+    if "long_side" not in terms:
+        return max(config.width, config.height)
+    return float(np.asarray(terms["long_side"]).reshape(-1)[0])
+
+
+def run(
+    content: str,
+    style: str,
+    vgg_path: str | None = None,
+    iterations: int = 200,
+    max_steps: int = 200,
+    routes: Mapping[str, Mapping[str, Any]] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Measures every route (default: ROUTES, bf16 ones where the hardware has bf16).
+
+    `overrides` change the paper config for every run alike (tests: a tiny net and size).
+    """
+    if routes is None:
+        fast = devices.has_fast_bfloat16()
+        routes = {k: v for k, v in ROUTES.items() if fast or k not in NEEDS_BF16}
+    table = load_config_table("paper")
+    settings = {"content": content, "style": style, **(overrides or {})}
+    settings["vgg_path"] = locate.resolve_vgg_path(vgg_path)
+    base = make_config(table, settings)
+    weights = vgg.read_matconvnet(base.vgg_path)
+    inputs = Inputs(
+        io.load_image(content, base.width, base.height, "content"),
+        (io.load_image(style, base.width, base.height, "style"),),
+    )
+
+    def make(settings: Mapping[str, Any]) -> Run:
+        config = make_config(table, {**base.to_dict(), **settings})
+        return build(config, inputs, weights)
+
+    log(f"CPU: {devices.cpu_summary()}; TensorFlow {tf.__version__}")
+    paper = make({})
+    started = time.perf_counter()
+    for _ in range(iterations):
+        paper.optimizer.step()
+    adam_wall = time.perf_counter() - started
+    target = _total(paper.optimizer.evaluate())
+    log(f"target: the paper's Adam after {iterations} updates, total cost {target:.6g} "
+        f"({adam_wall:.1f} s alone)")  # fmt: skip
+
+    reference = RouteResult("Adam fp32 (reference)", {})
+    pending = {name: RouteResult(name, dict(settings)) for name, settings in routes.items()}
+    runs = {name: make(settings) for name, settings in routes.items()}
+    for route in runs.values():
+        route.optimizer.evaluate()  # traces L-BFGS's one function before timing (not Adam's step)
+    adam = make({})
+    done: list[RouteResult] = []
+    while pending:
+        for name in list(pending):
+            result, optimizer = pending[name], runs[name].optimizer
+            before = optimizer.image.numpy()
+            start = time.perf_counter()
+            terms = optimizer.step()
+            elapsed = time.perf_counter() - start
+            cost = _total(terms)
+            if _long_side(terms, base) < max(base.width, base.height):
+                cost = float("inf")  # a coarse scale's cost is of another image size
+            if cost <= target and runs[name].config.precision != "float32":
+                cost = _total(paper.objective(tf.constant(before))[1])  # fp32 re-score
+            result.costs.append(cost)
+            if cost <= target:
+                result.reached_at = result.steps
+                result.reached_seconds = sum(result.seconds)
+                if "evaluations" in terms:
+                    result.evaluations = float(np.asarray(terms["evaluations"]).reshape(-1)[0])
+            result.seconds.append(elapsed)
+            result.steps += 1
+            if result.reached_at is not None or result.steps > max_steps + _coarse(result):
+                done.append(pending.pop(name))
+                del runs[name]
+                log(f"{name}: " + ("not reached" if result.reached_at is None else
+                    f"{result.reached_at} iterations, {result.reached_seconds:.1f} s"))  # fmt: skip
+        start = time.perf_counter()
+        adam.optimizer.step()
+        reference.seconds.append(time.perf_counter() - start)
+        reference.steps += 1
+    adam_seconds = iterations * statistics.median(reference.seconds)
+    report = {
+        "cpu": devices.cpu_summary(),
+        "tensorflow": tf.__version__,
+        "size": f"{base.width}x{base.height}",
+        "target_total_cost": target,
+        "adam_iterations": iterations,
+        "adam_alone_seconds": adam_wall,
+        "adam_reference_seconds": adam_seconds,
+        "adam_reference_steps": reference.steps,
+        "routes": [r.summary(adam_seconds) for r in done],
+    }
+    for r in report["routes"]:
+        ratio = "-" if r["ratio_to_adam"] is None else f"{r['ratio_to_adam']:.2f}"
+        log(f"{r['route']:<14} iterations {r['iterations']} evaluations {r['evaluations']} "
+            f"seconds {r['seconds']} ratio {ratio}")  # fmt: skip
+    return report

@@ -1,0 +1,33 @@
+"""The time-to-quality benchmark on the tiny net: the target, first crossings, ratios."""
+
+from __future__ import annotations
+
+from nst_tf.tools import time_to_quality
+
+
+def test_routes_stop_at_the_first_image_that_reaches_adams_final_cost(
+    tiny_vgg_path, tiny_images, tmp_path
+):
+    lines = []
+    overrides = dict(width=40, height=30, output_dir=str(tmp_path))
+    routes = {
+        "L-BFGS fp32": {"optimizer": "lbfgs"},
+        "L-BFGS bf16": {"optimizer": "lbfgs", "precision": "bfloat16"},
+        "scales L-BFGS": {"optimizer": "lbfgs", "scales": (20, 40), "scale_iterations": (3, 99)},
+    }
+    report = time_to_quality.run(
+        *tiny_images, tiny_vgg_path, iterations=6, max_steps=15, routes=routes,
+        overrides=overrides, log=lines.append,
+    )  # fmt: skip
+    target = report["target_total_cost"]
+    assert report["adam_reference_seconds"] > 0 and report["adam_reference_steps"] >= 1
+    by_name = {r["route"]: r for r in report["routes"]}
+    assert set(by_name) == set(routes)
+    fp32 = by_name["L-BFGS fp32"]
+    assert fp32["iterations"] is not None and fp32["iterations"] < 6  # L-BFGS beats Adam here
+    assert fp32["last_cost"] <= target
+    assert fp32["ratio_to_adam"] == fp32["seconds"] / report["adam_reference_seconds"]
+    assert fp32["evaluations"] >= fp32["iterations"]
+    assert any(line.startswith("target: ") for line in lines)
+    # Costs at 20 px are of another image: the first full-size cost comes after 3 + 1 steps.
+    assert by_name["scales L-BFGS"]["iterations"] >= 4
