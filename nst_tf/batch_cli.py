@@ -16,7 +16,7 @@ import sys
 
 from absl import app, flags, logging
 
-from nst_tf import cli
+from nst_tf import __version__, cli
 from nst_tf.errors import UserError
 
 _CONTENTS = flags.DEFINE_string(
@@ -33,7 +33,8 @@ _MANIFEST = flags.DEFINE_string(
 _BATCH_SIZE = flags.DEFINE_integer(
     "batch_size",
     None,
-    "Jobs optimised together per device. Unset: as many as the memory estimate allows, at most 8.",
+    "Jobs optimised together per device. Unset: 1 on CPUs (measured faster per image); on "
+    "GPUs/TPUs as many as the memory estimate allows, at most 8.",
 )
 _DISTRIBUTE = flags.DEFINE_enum(
     "distribute",
@@ -57,6 +58,9 @@ def _summary_name() -> str:
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    if cli.VERSION.value:
+        print(f"nst-tf-batch {__version__}")
+        return
     from nst_tf.runtime import environment
 
     environment.configure(logging.get_verbosity())
@@ -65,6 +69,10 @@ def main(argv: list[str]) -> None:
 
     try:
         config = cli.config_from_flags()
+        if cli.RESUME.value:
+            raise UserError(
+                "nst-tf-batch resumes by itself: run the same command again, without --resume"
+            )
         if config.content or config.style:
             raise UserError(
                 "nst-tf-batch takes --contents and --styles (or --manifest), not --content/--style"

@@ -21,13 +21,13 @@ from nst_tf.errors import UserError
 _CONFIG = flags.DEFINE_string(
     "config", "paper", "Config: a built-in name (paper) or a path to a .py file with get_config()."
 )
-_RESUME = flags.DEFINE_boolean(
+RESUME = flags.DEFINE_boolean(
     "resume",
     False,
     "Continue the run in --output_dir from its latest checkpoint (same settings; a larger "
     "--num_iterations is allowed).",
 )
-_VERSION = flags.DEFINE_boolean("version", False, "Print the nst_tf version and exit.")
+VERSION = flags.DEFINE_boolean("version", False, "Print the nst_tf version and exit.")
 
 
 def _define_setting_flags() -> dict[str, flags.FlagHolder]:
@@ -61,7 +61,7 @@ def config_from_flags() -> Config:
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    if _VERSION.value:
+    if VERSION.value:
         print(f"nst-tf {__version__}")
         return
     from nst_tf.runtime import environment
@@ -71,7 +71,7 @@ def main(argv: list[str]) -> None:
 
     try:
         config = config_from_flags()
-        stylize.stylize(config, resume=_RESUME.value)
+        stylize.stylize(config, resume=RESUME.value)
     except UserError as err:
         print(f"nst-tf: error: {err}", file=sys.stderr)
         sys.exit(1)

@@ -78,7 +78,7 @@ def test_batch_writes_each_job_and_a_summary_and_reports_bad_files(tiny_vgg_path
 def test_sigterm_checkpoints_running_jobs_and_the_same_command_resumes(tiny_vgg_path, tmp_path):
     contents, style = _folders(tmp_path)
     out = tmp_path / "out"
-    flags = _flags(tiny_vgg_path, contents, style, out, 60)
+    flags = [*_flags(tiny_vgg_path, contents, style, out, 60), "--batch_size=2"]  # both running
     process = subprocess.Popen(
         _command(*flags), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -105,3 +105,19 @@ def test_sigterm_checkpoints_running_jobs_and_the_same_command_resumes(tiny_vgg_
         with open(out / job / "trace.csv", newline="") as handle:
             iterations = [int(row["iteration"]) for row in csv.DictReader(handle)]
         assert iterations == list(range(0, 60, 20))
+
+
+def test_version_prints_and_resume_is_refused_with_the_way_to_resume():
+    version = subprocess.run(_command("--version"), capture_output=True, text=True, timeout=120)
+    assert version.returncode == 0 and re.fullmatch(r"nst-tf-batch \S+\n", version.stdout)
+    resume = subprocess.run(
+        _command("--resume", "--contents=a", "--styles=b"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert resume.returncode == 1
+    assert resume.stderr.strip().splitlines()[-1] == (
+        "nst-tf-batch: error: nst-tf-batch resumes by itself: run the same command again, "
+        "without --resume"
+    )

@@ -28,18 +28,14 @@ from absl import logging
 from nst_tf import build as build_lib
 from nst_tf import config as config_lib
 from nst_tf import stylize
-from nst_tf.batch.batched import BatchedAdam, Member, local_replicas
+from nst_tf.batch.batched import BatchedAdam, Member, local_replicas, make_member
 from nst_tf.batch.jobs import Job
 from nst_tf.batch.progress import BatchProgress
 from nst_tf.batch.summary import JobResult, last_costs
 from nst_tf.config import Config
 from nst_tf.errors import UserError
 from nst_tf.images import io
-from nst_tf.images.noise import generate_noise_image
 from nst_tf.model import vgg
-from nst_tf.objective.objective import Objective
-from nst_tf.objective.targets import compute_targets
-from nst_tf.optim.adam import AdamOptimizer
 from nst_tf.optim.loop import DivergedError, StoppedError, run_loop
 from nst_tf.outputs import record
 from nst_tf.outputs.checkpoint import CHECKPOINT_DIR, RunCheckpoints
@@ -144,7 +140,13 @@ def why_not_batched(config: Config, paper: Config) -> str | None:
 
 
 def default_batch_size(config: Config) -> int:
-    """As many images per device as the memory estimate allows, at most MAX_BATCH."""
+    """On GPUs and TPUs as many images as the memory estimate allows, at most MAX_BATCH.
+
+    On CPUs 1: there one image already keeps every core busy, and 4 images per step took 9%
+    longer per image than 1 (docs/performance.md), so a CPU batch saves only the start-ups.
+    """
+    if not (tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("TPU")):
+        return 1
     return memory.batch_capacity(
         config.width, config.height, build_lib.layers_of(config), MAX_BATCH
     )
@@ -291,20 +293,8 @@ class BatchRunner:
     ) -> tuple[Member, _JobHooks]:
         """One job's targets and optimizer state on `device`, restored when it resumes."""
         config = plan.config
-        extractor = self._extractor_for(config)
-        content = io.normalize(inputs.content, config.means)
-        styles = [io.normalize(style, config.means) for style in inputs.styles]
-        targets = compute_targets(
-            extractor, content, styles, config.content_layer, config.style_layers
-        )
-        objective = Objective(
-            extractor, targets, config.content_layer, config.style_layers, config.alpha, config.beta
-        )
-        initial = generate_noise_image(content, config.noise_ratio, config.seed, config.noise_range)
-        with tf.device(device):
-            optimizer = AdamOptimizer(
-                objective, initial, config.learning_rate, jit=devices.resolve_jit(config.jit)
-            )
+        member = make_member(config, inputs, self._extractor_for(config), device)
+        optimizer = member.optimizer
         checkpoints = RunCheckpoints(
             config.output_dir, optimizer.state(), max_to_keep=config.keep_checkpoints
         )
@@ -317,9 +307,8 @@ class BatchRunner:
                 shutil.rmtree(checkpoint_dir)  # an earlier run that never checkpointed
             io.save_image(
                 os.path.join(config.output_dir, stylize.INITIAL_IMAGE),
-                io.denormalize(initial, config.means),
+                io.denormalize(optimizer.image.numpy(), config.means),
             )
-        member = Member(config, inputs, targets, optimizer)
         return member, _JobHooks(member, checkpoints, start, seconds)
 
     def _run_group(

@@ -157,6 +157,7 @@ def test_a_diverging_batch_finishes_each_job_alone(tiny_vgg_path, folders, tmp_p
 def test_configs_the_batched_step_does_not_cover_run_single(tiny_vgg_path, folders, monkeypatch):
     paper = _base(tiny_vgg_path, "out")
     assert runner.why_not_batched(paper, paper) is None
+    assert runner.default_batch_size(paper) == 1  # a CPU: one image per step (measured faster)
     assert runner.why_not_batched(dataclasses.replace(paper, style="a.jpg,b.jpg"), paper)
     monkeypatch.setattr(runner, "BATCHED_SETTINGS", runner.BATCHED_SETTINGS - {"seed"})
     assert runner.why_not_batched(dataclasses.replace(paper, seed=3), paper) == "--seed"
