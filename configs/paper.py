@@ -71,4 +71,6 @@ def get_config() -> dict:
         # issue 10a: the optimizer by name (nst_tf/optim/registry.py); the paper's is Adam.
         "optimizer": "adam",
         "content_normalization": "paper",  # eq. 1 as printed; gatys2016: Gatys et al.'s 1/2
+        # Large images (issue 10b): None recomputes VGG blocks in backward only if memory needs it.
+        "recompute": None,
     }

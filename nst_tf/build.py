@@ -71,7 +71,7 @@ def load_inputs(config: Config) -> Inputs:
         for _, style in styles
     ]
     largest = max([size, *style_sizes], key=lambda wh: wh[0] * wh[1])
-    memory.check_fits(*largest, layers_of(config))
+    memory.choose_recompute(*largest, layers_of(config), config.recompute)
     return Inputs(
         io.fit_image(content, *size, config.content),
         tuple(
@@ -127,7 +127,13 @@ def build(
     if inputs is None:
         if not config.content or not config.style:
             raise UserError("both --content and --style images are required")
-        inputs = load_inputs(config)
+        inputs = load_inputs(config)  # logs the estimate and refuses a size that cannot fit
+    largest = max(
+        (inputs.content, *inputs.styles), key=lambda image: image.shape[0] * image.shape[1]
+    )
+    recompute = memory.needs_recompute(
+        largest.shape[1], largest.shape[0], layers_of(config), config.recompute
+    )
     precision, why = devices.resolve_precision(config.precision)
     logging.info("Precision: %s (%s)", precision, why)
     if precision == "bfloat16" and not devices.has_fast_bfloat16():
@@ -137,7 +143,9 @@ def build(
         )
     if weights is None:
         weights = load_weights(config)
-    extractor = vgg.build_feature_extractor(weights, layers_of(config), config.pooling, precision)
+    extractor = vgg.build_feature_extractor(
+        weights, layers_of(config), config.pooling, precision, recompute
+    )
     provenance = weights.provenance
     del weights  # the extractor holds its own copies; the arrays would only add to peak memory
 

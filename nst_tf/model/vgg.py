@@ -220,15 +220,19 @@ def build_feature_extractor(
     layers: Iterable[str],
     pooling: str = "avg",
     precision: str = "float32",
+    recompute: bool = False,
 ):
     """A Keras model image [N, H, W, 3] -> {layer: ReLU output}, built only as deep as needed.
 
     With precision="bfloat16" the convolutions and pools hold and compute in bfloat16; callers
-    cast the returned features to float32 before Grams and losses.
+    cast the returned features to float32 before Grams and losses. With recompute=True each
+    block's activations are recomputed in the backward pass rather than kept (model/recompute.py):
+    the same values and gradients in less memory, for large images.
     """
     import keras
 
     from nst_tf.model.layers import ConvReLU
+    from nst_tf.model.recompute import RecomputedBlock
 
     layers = list(dict.fromkeys(layers))
     check_layer_names(layers)
@@ -239,17 +243,30 @@ def build_feature_extractor(
     deepest = max(VGG19_LAYERS.index(name) for name in layers)
     pool_class = keras.layers.AveragePooling2D if pooling == "avg" else keras.layers.MaxPooling2D
 
+    blocks: dict[int, list] = {}
+    for name in VGG19_LAYERS[: deepest + 1]:
+        if name.startswith("conv"):
+            kernel, bias = weights.kernels[name], weights.biases[name]
+            layer = ConvReLU(kernel, bias, name=name, dtype=precision)
+        elif name.startswith("pool"):
+            layer = pool_class(2, strides=2, padding="same", name=name, dtype=precision)
+        else:
+            continue
+        blocks.setdefault(int(name[4]), []).append(layer)
+
     image = keras.Input(shape=(None, None, 3), name="image")
     x = image
     outputs = {}
-    for name in VGG19_LAYERS[: deepest + 1]:
-        if name.startswith("conv"):
-            conv = ConvReLU(weights.kernels[name], weights.biases[name], name=name, dtype=precision)
-            x = conv(x)
-            if name in layers:
-                outputs[name] = x
-        elif name.startswith("pool"):
-            x = pool_class(2, strides=2, padding="same", name=name, dtype=precision)(x)
+    for block, block_layers in blocks.items():
+        taps = [layer.name for layer in block_layers if layer.name in layers]
+        if recompute:
+            x, *tapped = RecomputedBlock(block_layers, taps, name=f"block{block}")(x)
+            outputs.update(zip(taps, tapped, strict=True))
+            continue
+        for layer in block_layers:
+            x = layer(x)
+            if layer.name in taps:
+                outputs[layer.name] = x
     return keras.Model(image, outputs, name="vgg19_features")
 
 

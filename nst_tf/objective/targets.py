@@ -83,16 +83,23 @@ def compute_targets(
     Without masks the styles are blended into one target (equal weights unless given); with
     masks ([H, W] at the content's size, one per style) each style is a target in its region.
     """
-    # A graph frees each activation once used; an eager functional call holds them all.
-    extract = tf.function(lambda image: features_fp32(extractor, image))
-    content_features = extract(tf.constant(content_image))
+    # A graph frees each activation once used; an eager functional call holds them all. The
+    # Grams are taken inside the graph too, so each style layer's map goes as soon as its Gram
+    # is taken (at 4096 px conv1_1 alone is 3 GiB), and the content pass stops at its layer;
+    # the content's layer shapes come from tracing alone.
     names = [name for name, _ in style_layers]
-    grams = []
-    for image in style_images:
-        features = extract(tf.constant(image))
-        grams.append(
-            {name: style_gram(features[name], content_features[name].shape) for name in names}
-        )
+    extract = tf.function(lambda image: features_fp32(extractor, image))
+    traced = extract.get_concrete_function(tf.TensorSpec(content_image.shape, tf.float32))
+    shapes = {name: traced.structured_outputs[name].shape for name in names}
+    content = tf.function(lambda image: features_fp32(extractor, image)[content_layer])
+    grams_of = tf.function(
+        lambda image: {
+            name: style_gram(features, shapes[name])
+            for name, features in features_fp32(extractor, image).items()
+            if name in shapes
+        }
+    )
+    grams = [grams_of(tf.constant(image)) for image in style_images]
     if masks:
         styles = tuple(
             StyleTarget(style, 1.0, regions.layer_masks(mask, names, pooling))
@@ -101,4 +108,4 @@ def compute_targets(
     else:
         weights = blend_weights if blend_weights is not None else [1.0] * len(grams)
         styles = (StyleTarget(blend_grams(grams, weights)),)
-    return Targets(content_features[content_layer], styles)
+    return Targets(content(tf.constant(content_image)), styles)

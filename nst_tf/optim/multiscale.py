@@ -33,6 +33,7 @@ from nst_tf.config import Config
 from nst_tf.images import io, sizes
 from nst_tf.model import vgg
 from nst_tf.objective.objective import Terms
+from nst_tf.runtime import memory
 
 LONG_SIDE = "long_side"  # the trace column naming each row's scale
 
@@ -204,6 +205,10 @@ def build_scales(
     else:
         content_size = (inputs.content.shape[1], inputs.content.shape[0])
     scales = schedule(config, content_size)
+    # Refuse an output size that cannot fit before the first scale, not after it.
+    memory.choose_recompute(
+        scales[-1].width, scales[-1].height, build_lib.layers_of(config), config.recompute
+    )
     if weights is None:
         weights = build_lib.load_weights(config)
 

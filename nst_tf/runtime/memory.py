@@ -17,8 +17,16 @@ from absl import logging
 from nst_tf.errors import UserError
 from nst_tf.model import vgg
 
-RUNTIME_BYTES = 500 * 2**20  # TensorFlow, Keras and Python: 503 MiB measured after import
-ACTIVATION_FACTOR = 3.0  # saved forward activations + backward temporaries, measured
+# Fitted to peak RSS measured in fresh processes at 1024x768 and 2048x1536 (plain: 2.24 and
+# 6.34 GiB; scripts/benchmark_memory.py, docs/performance.md): TensorFlow, Keras, Python, the
+# weights and the build's buffers, then 1.46-1.53x the float32 activations (rounded up).
+RUNTIME_BYTES = 750 * 2**20
+ACTIVATION_FACTOR = 1.6  # saved forward activations + backward temporaries, measured
+# With blocks recomputed (nst_tf/model/recompute.py): what stays from the forward pass (block
+# inputs and the layers the losses read) and one block rerun with its gradients. The two grow
+# together with the image, so one factor is fitted to both (1.3-1.6 measured, 1024 to 4096 px).
+KEPT_FACTOR = 1.6
+BLOCK_FACTOR = 1.6
 
 
 def _layer_sizes(width: int, height: int, deepest: str) -> Iterable[tuple[str, int]]:
@@ -32,9 +40,20 @@ def _layer_sizes(width: int, height: int, deepest: str) -> Iterable[tuple[str, i
             yield name, width * height * vgg.VGG19_CHANNELS[block]
 
 
-def estimate_peak_bytes(width: int, height: int, layers: Iterable[str]) -> int:
+def estimate_peak_bytes(
+    width: int, height: int, layers: Iterable[str], recompute: bool = False
+) -> int:
+    layers = list(layers)
     deepest = max(layers, key=vgg.VGG19_LAYERS.index)
-    activations = sum(size for _, size in _layer_sizes(width, height, deepest))
+    sizes = list(_layer_sizes(width, height, deepest))
+    if recompute:
+        kept = sum(size for name, size in sizes if name.startswith("pool") or name in layers)
+        blocks: dict[str, int] = {}
+        for name, size in sizes:
+            blocks[name[4]] = blocks.get(name[4], 0) + size
+        activations = KEPT_FACTOR * kept + BLOCK_FACTOR * max(blocks.values())
+    else:
+        activations = ACTIVATION_FACTOR * sum(size for _, size in sizes)
     kernels, in_channels = 0, 3
     for name, _ in _layer_sizes(1, 1, deepest):
         if name.startswith("conv"):
@@ -42,7 +61,7 @@ def estimate_peak_bytes(width: int, height: int, layers: Iterable[str]) -> int:
             in_channels = vgg.VGG19_CHANNELS[int(name[4])]
     # Kernels are held twice (forward and flipped, nst_tf.layers). Activations are counted as
     # float32 for every precision: bfloat16 runs measured the same peak on CPU.
-    return int(RUNTIME_BYTES + 2 * 4 * kernels + ACTIVATION_FACTOR * activations * 4)
+    return int(RUNTIME_BYTES + 2 * 4 * kernels + activations * 4)
 
 
 def available_bytes() -> int:
@@ -65,15 +84,16 @@ def available_bytes() -> int:
     return available
 
 
-def check_fits(width: int, height: int, layers: Iterable[str]) -> int:
+def check_fits(width: int, height: int, layers: Iterable[str], recompute: bool = False) -> int:
     """Logs the estimate; raises UserError (with a size that fits) when it exceeds memory."""
     layers = list(layers)
-    needed = estimate_peak_bytes(width, height, layers)
+    needed = estimate_peak_bytes(width, height, layers, recompute)
     available = available_bytes()
     logging.info(
-        "Estimated peak memory at %dx%d: %.2f GiB of %.2f GiB available",
+        "Estimated peak memory at %dx%d%s: %.2f GiB of %.2f GiB available",
         width,
         height,
+        " (VGG blocks recomputed in the backward pass)" if recompute else "",
         needed / 2**30,
         available / 2**30,
     )
@@ -83,7 +103,7 @@ def check_fits(width: int, height: int, layers: Iterable[str]) -> int:
         raise UserError(
             f"a {width}x{height} image needs about {needed / 2**30:.1f} GiB but only "
             f"{available / 2**30:.1f} GiB is available; try --width={suggestion[0]} "
-            f"--height={suggestion[1]}"
+            f"--height={suggestion[1]} (with --scales, a last scale of {max(suggestion)})"
         )
     return needed
 
@@ -98,3 +118,23 @@ def batch_capacity(width: int, height: int, layers: Iterable[str], most: int) ->
     one = estimate_peak_bytes(width, height, layers)
     per_image = one - estimate_peak_bytes(0, 0, layers)
     return int(max(1, min(most, (available_bytes() - one) // max(per_image, 1) + 1)))
+
+
+def choose_recompute(
+    width: int, height: int, layers: Iterable[str], requested: bool | None = None
+) -> bool:
+    """`needs_recompute`, with its estimate logged; raises if the chosen path does not fit."""
+    layers = list(layers)
+    requested = needs_recompute(width, height, layers, requested)
+    check_fits(width, height, layers, requested)
+    return requested
+
+
+def needs_recompute(
+    width: int, height: int, layers: Iterable[str], requested: bool | None = None
+) -> bool:
+    """Whether to recompute VGG blocks in the backward pass: `requested`, or if unset, only
+    when the plain step's estimate exceeds the memory available."""
+    if requested is not None:
+        return requested
+    return estimate_peak_bytes(width, height, layers) > available_bytes()

@@ -51,7 +51,11 @@ def iteration_flops(width: int, height: int) -> float:
 
 
 def nst_tf_step(
-    width: int, height: int, precision: str = "float32", jit: bool = False
+    width: int,
+    height: int,
+    precision: str = "float32",
+    jit: bool = False,
+    recompute: bool | None = False,
 ) -> Callable[[], float]:
     """nst_tf's own step, assembled by the same `build` as a run, on random images and weights."""
     import tensorflow as tf
@@ -61,7 +65,7 @@ def nst_tf_step(
 
     rng = np.random.RandomState(1)
     content, style = (rng.randint(0, 256, (height, width, 3), dtype=np.uint8) for _ in range(2))
-    settings = dict(width=width, height=height, precision=precision, jit=jit)
+    settings = dict(width=width, height=height, precision=precision, jit=jit, recompute=recompute)
     settings.update(content="random", style="random", output_dir="unused")
     config = make_config(load_config_table("paper"), settings)
     run = build(config, Inputs(content, (style,)), vgg.random_weights())
@@ -280,3 +284,68 @@ def run(
 
 def to_json(report: dict) -> str:
     return json.dumps(report, indent=2)
+
+
+def large_image_child(width: int, height: int, recompute: bool | None, steps: int) -> dict:
+    """Peak RSS and step times of a fresh process that builds one size and runs `steps` steps.
+
+    recompute=None lets the memory estimate choose, as a run does; the choice is reported.
+    """
+    code = (
+        "from nst_tf.runtime import environment; environment.configure();"
+        "from nst_tf.tools import benchmark as b;"
+        f"b.report_large_image({width}, {height}, {recompute!r}, {steps})"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if result.returncode != 0:
+        return {"error": (result.stderr.strip().splitlines() or ["killed"])[-1]}
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def report_large_image(width: int, height: int, recompute: bool | None, steps: int) -> None:
+    layers = [CONTENT_LAYER, *dict(STYLE_LAYERS)]
+    chosen = memory.choose_recompute(width, height, layers, recompute)
+    started = time.perf_counter()
+    step = nst_tf_step(width, height, recompute=chosen)
+    build_seconds = time.perf_counter() - started
+    seconds = []
+    for _ in range(steps):
+        started = time.perf_counter()
+        step()
+        seconds.append(time.perf_counter() - started)
+    report = {
+        "recompute": chosen,
+        "build_s": build_seconds,
+        "step_s": seconds,
+        "peak_rss_bytes": peak_rss_bytes(),
+        "estimate_bytes": memory.estimate_peak_bytes(width, height, layers, chosen),
+    }
+    print(json.dumps(report))
+
+
+def large_images(
+    sizes: Sequence[tuple[int, int]],
+    recompute: Sequence[bool | None],
+    steps: int,
+    log: Callable[[str], None] = print,
+) -> list[dict]:
+    """Every size with every recompute setting, each in its own child process."""
+    available = memory.available_bytes() / 2**30
+    log(f"{hardware.cpu_summary()}, {os.cpu_count()} cores, {available:.1f} GiB available")
+    rows = []
+    for width, height in sizes:
+        for setting in recompute:
+            row = {"size": f"{width}x{height}", "requested": setting}
+            row.update(large_image_child(width, height, setting, steps))
+            rows.append(row)
+            if "error" in row:
+                log(f"{row['size']:>10} recompute={setting}: {row['error']}")
+                continue
+            peak, estimate = row["peak_rss_bytes"] / 2**30, row["estimate_bytes"] / 2**30
+            steps_s = ", ".join(f"{t:.1f}" for t in row["step_s"])
+            log(
+                f"{row['size']:>10} recompute={setting} -> {row['recompute']}: peak RSS "
+                f"{peak:.2f} GiB, estimate {estimate:.2f} GiB, build {row['build_s']:.1f} s, "
+                f"steps {steps_s} s"
+            )
+    return rows

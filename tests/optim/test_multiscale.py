@@ -15,6 +15,7 @@ from nst_tf.images import io
 from nst_tf.model import vgg
 from nst_tf.optim import multiscale
 from nst_tf.outputs.writers import read_trace
+from nst_tf.runtime import memory
 from tests.helpers import TINY_CHANNELS, paper_config, smooth_image, tiny_config
 
 SCALED = dict(scales=(20, 40), scale_iterations=(3, 2), log_every=1)
@@ -168,3 +169,14 @@ def test_bad_schedules_are_one_line_errors(overrides, message):
 def test_flags_parse_to_integer_tuples():
     config = paper_config(scales="200,400", scale_iterations=["150", "50"])
     assert config.scales == (200, 400) and config.scale_iterations == (150, 50)
+
+
+def test_an_output_size_that_cannot_fit_is_refused_before_the_first_scale(monkeypatch):
+    layers = build_lib.layers_of(paper_config())
+    fits_coarse = memory.estimate_peak_bytes(20, 15, layers, recompute=True) + 1
+    monkeypatch.setattr(memory, "available_bytes", lambda: fits_coarse)
+    built = []
+    monkeypatch.setattr(build_lib, "load_weights", lambda config: built.append(config))
+    with pytest.raises(UserError, match="40x30 image needs about"):
+        build_lib.build(paper_config(content="c", style="s", **SCALED), _tiny_inputs())
+    assert built == []

@@ -21,9 +21,11 @@ def test_estimate_grows_linearly_in_pixels():
     small, big = _activation_bytes(400, 300), _activation_bytes(800, 600)
     assert small > 0
     assert big / small == pytest.approx(4.0, rel=0.02)
-    # conv1_1 alone at 400x300: 120000 positions x 64 channels x 4 bytes x factor 3.
+    # conv1_1 alone at 400x300: 120000 positions x 64 channels x 4 bytes x the factor.
     one_layer = memory.estimate_peak_bytes(400, 300, ["conv1_1"])
-    assert one_layer - memory.estimate_peak_bytes(0, 0, ["conv1_1"]) == (3 * 400 * 300 * 64 * 4)
+    assert one_layer - memory.estimate_peak_bytes(0, 0, ["conv1_1"]) == pytest.approx(
+        memory.ACTIVATION_FACTOR * 400 * 300 * 64 * 4, abs=1
+    )
     # Down to conv5_1 with SAME pooling: 400x300 -> 200x150 -> 100x75 -> 50x38 -> 25x19.
     elements = (
         2 * 400 * 300 * 64  # conv1_1, conv1_2
@@ -36,7 +38,7 @@ def test_estimate_grows_linearly_in_pixels():
         + 25 * 19 * 512  # pool4
         + 25 * 19 * 512  # conv5_1
     )
-    assert small == pytest.approx(3 * 4 * elements, abs=1)
+    assert small == pytest.approx(memory.ACTIVATION_FACTOR * 4 * elements, abs=1)
     # The deepest layer sets the depth: conv5_1 needs more than conv4_2 alone.
     assert memory.estimate_peak_bytes(400, 300, PAPER_LAYERS) > (
         memory.estimate_peak_bytes(400, 300, ["conv4_2"])
@@ -78,3 +80,38 @@ def test_batch_capacity_counts_the_runtime_once(monkeypatch):
     for available, expected in [(one - 1, 1), (one + 3 * per_image, 4), (100 * one, 8)]:
         monkeypatch.setattr(memory, "available_bytes", lambda value=available: value)
         assert memory.batch_capacity(400, 300, PAPER_LAYERS, 8) == expected
+
+
+def test_recomputing_blocks_keeps_less_than_the_plain_step():
+    plain = memory.estimate_peak_bytes(4096, 3072, PAPER_LAYERS)
+    recomputed = memory.estimate_peak_bytes(4096, 3072, PAPER_LAYERS, recompute=True)
+    assert recomputed < plain
+    # Kept: the pools and the six layers the losses read; rerun: block 1 (conv1_1, 1_2, pool1).
+    w, h = 400, 300
+    kept = (
+        w * h * 64  # conv1_1
+        + 200 * 150 * (64 + 128)  # pool1, conv2_1
+        + 100 * 75 * (128 + 256)  # pool2, conv3_1
+        + 50 * 38 * (256 + 2 * 512)  # pool3, conv4_1, conv4_2
+        + 25 * 19 * (512 + 512)  # pool4, conv5_1
+    )
+    block1 = 2 * w * h * 64 + 200 * 150 * 64
+    fixed = memory.estimate_peak_bytes(0, 0, PAPER_LAYERS, recompute=True)
+    assert memory.estimate_peak_bytes(w, h, PAPER_LAYERS, recompute=True) - fixed == (
+        pytest.approx(4 * (memory.KEPT_FACTOR * kept + memory.BLOCK_FACTOR * block1), abs=1)
+    )
+
+
+def test_recompute_is_chosen_only_when_the_plain_step_does_not_fit(monkeypatch):
+    plain = memory.estimate_peak_bytes(2048, 1536, PAPER_LAYERS)
+    recomputed = memory.estimate_peak_bytes(2048, 1536, PAPER_LAYERS, recompute=True)
+    monkeypatch.setattr(memory, "available_bytes", lambda: plain + 1)
+    assert memory.choose_recompute(2048, 1536, PAPER_LAYERS) is False
+    assert memory.choose_recompute(2048, 1536, PAPER_LAYERS, requested=True) is True
+    monkeypatch.setattr(memory, "available_bytes", lambda: (plain + recomputed) // 2)
+    assert memory.choose_recompute(2048, 1536, PAPER_LAYERS) is True
+    with pytest.raises(UserError, match="2048x1536 image needs about"):
+        memory.choose_recompute(2048, 1536, PAPER_LAYERS, requested=False)
+    monkeypatch.setattr(memory, "available_bytes", lambda: recomputed - 1)
+    with pytest.raises(UserError, match="2048x1536 image needs about"):
+        memory.choose_recompute(2048, 1536, PAPER_LAYERS)

@@ -45,3 +45,28 @@ def test_script_prints_and_writes_every_case(tmp_path):
     rss = {row["case"]: row for row in report["peak_rss"]}
     assert rss["nst_tf float32"]["peak_rss_bytes"] > 100 * 2**20
     assert "measured conv peak" in result.stdout and "x1.00" in result.stdout
+
+
+def test_memory_script_measures_peak_rss_against_the_estimate(tmp_path):
+    out = tmp_path / "memory.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "scripts/benchmark_memory.py",
+            "--sizes=48x32",
+            "--recompute=true",
+            "--steps=1",
+            f"--json={out}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(out.read_text())
+    assert [(row["size"], row["requested"], row["recompute"]) for row in rows] == [
+        ("48x32", True, True)
+    ]
+    assert rows[0]["peak_rss_bytes"] > 100 * 2**20 and rows[0]["estimate_bytes"] > 100 * 2**20
+    assert len(rows[0]["step_s"]) == 1
+    assert "48x32 recompute=True -> True: peak RSS" in result.stdout
