@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import json
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 from absl import logging
@@ -26,6 +27,9 @@ from nst_tf.objective.targets import compute_targets
 from nst_tf.optim.loop import ImageOptimizer
 from nst_tf.optim.registry import make_optimizer
 from nst_tf.runtime import devices, memory
+
+if TYPE_CHECKING:
+    import keras
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,6 +111,42 @@ def load_weights(config: Config) -> vgg.VggWeights:
     return weights
 
 
+def objective_and_start(
+    config: Config, inputs: Inputs, extractor: keras.Model
+) -> tuple[Objective, np.ndarray]:
+    """The targets (computed once), the objective over them, and the noisy start.
+
+    Shared by `build` and by nst-tf-batch, which runs many jobs on one extractor, so that a job
+    is assembled the same way whichever command runs it.
+    """
+    content_pixels, style_pixels = color.network_images(
+        inputs.content, inputs.styles, config.preserve_colors, config.color_match
+    )
+    content_image = io.normalize(content_pixels, config.means)
+    style_images = [io.normalize(style, config.means) for style in style_pixels]
+    targets = compute_targets(
+        extractor,
+        content_image,
+        style_images,
+        config.content_layer,
+        config.style_layers,
+        config.style_blend_weights,
+        inputs.masks,
+        config.pooling,
+    )
+    objective = Objective(
+        extractor,
+        targets,
+        config.content_layer,
+        config.style_layers,
+        config.alpha,
+        config.beta,
+        config.content_normalization,
+    )
+    start = generate_noise_image(content_image, config.noise_ratio, config.seed, config.noise_range)
+    return objective, start
+
+
 def build(
     config: Config,
     inputs: Inputs | None = None,
@@ -149,34 +189,8 @@ def build(
     provenance = weights.provenance
     del weights  # the extractor holds its own copies; the arrays would only add to peak memory
 
-    content_pixels, style_pixels = color.network_images(
-        inputs.content, inputs.styles, config.preserve_colors, config.color_match
-    )
-    content_image = io.normalize(content_pixels, config.means)
-    style_images = [io.normalize(style, config.means) for style in style_pixels]
-    targets = compute_targets(
-        extractor,
-        content_image,
-        style_images,
-        config.content_layer,
-        config.style_layers,
-        config.style_blend_weights,
-        inputs.masks,
-        config.pooling,
-    )
-    objective = Objective(
-        extractor,
-        targets,
-        config.content_layer,
-        config.style_layers,
-        config.alpha,
-        config.beta,
-        config.content_normalization,
-    )
-    if initial is None:
-        initial = generate_noise_image(
-            content_image, config.noise_ratio, config.seed, config.noise_range
-        )
+    objective, start = objective_and_start(config, inputs, extractor)
+    initial = start if initial is None else initial
     optimizer = make_optimizer(config, objective, initial, jit=devices.resolve_jit(config.jit))
     render = _renderer(config, inputs.content)
     precision_record = {"requested": config.precision, "used": precision, "reason": why}

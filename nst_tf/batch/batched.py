@@ -24,12 +24,10 @@ from collections.abc import Callable, Sequence
 
 import tensorflow as tf
 
-from nst_tf.build import Inputs
+from nst_tf.build import Inputs, objective_and_start
 from nst_tf.config import Config
-from nst_tf.images import io
-from nst_tf.images.noise import generate_noise_image
 from nst_tf.objective.objective import Objective, Terms
-from nst_tf.objective.targets import StyleTarget, Targets, compute_targets
+from nst_tf.objective.targets import StyleTarget, Targets
 from nst_tf.optim.adam import AdamOptimizer
 from nst_tf.runtime import devices
 
@@ -46,18 +44,12 @@ class Member:
 
 def make_member(config: Config, inputs: Inputs, extractor, device: str) -> Member:
     """A job's targets (computed once) and its optimizer state, placed on `device`."""
-    content = io.normalize(inputs.content, config.means)
-    styles = [io.normalize(style, config.means) for style in inputs.styles]
-    targets = compute_targets(extractor, content, styles, config.content_layer, config.style_layers)
-    objective = Objective(
-        extractor, targets, config.content_layer, config.style_layers, config.alpha, config.beta
-    )
-    initial = generate_noise_image(content, config.noise_ratio, config.seed, config.noise_range)
+    objective, initial = objective_and_start(config, inputs, extractor)
     with tf.device(device):
         optimizer = AdamOptimizer(
             objective, initial, config.learning_rate, jit=devices.resolve_jit(config.jit)
         )
-    return Member(config, inputs, targets, optimizer)
+    return Member(config, inputs, objective.targets, optimizer)
 
 
 def local_replicas(strategy: tf.distribute.Strategy) -> list[tuple[int, str]]:
