@@ -99,12 +99,7 @@ def main(argv: list[str]) -> None:
 
 
 def entry_point() -> None:
-    # As in nst_tf.cli: the console script's own module must list the flags for --help.
-    for module in (cli.__name__, __name__):
-        for name in flags.FLAGS.get_flags_for_module(module):
-            flags.FLAGS.register_key_flag_for_module(sys.argv[0], name)
-    logging.set_verbosity(logging.INFO)
-    app.run(main)
+    cli.run_console_script(main, cli.__name__, __name__)
 
 
 if __name__ == "__main__":

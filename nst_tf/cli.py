@@ -80,13 +80,21 @@ def main(argv: list[str]) -> None:
         sys.exit(stop.exit_code)
 
 
-def entry_point() -> None:
-    # Under the console script the main module is the `nst-tf` wrapper, so --help would list
-    # none of these flags; registering them as its key flags puts them in --help.
-    for name in flags.FLAGS.get_flags_for_module(__name__):
-        flags.FLAGS.register_key_flag_for_module(sys.argv[0], name)
+def run_console_script(main_fn, *modules: str) -> None:
+    """app.run for a console script whose --help lists the flags of `modules`.
+
+    Under a console script the main module is the generated wrapper, so --help would list none
+    of the flags; registering them as its key flags puts them in --help.
+    """
+    for module in modules:
+        for name in flags.FLAGS.get_flags_for_module(module):
+            flags.FLAGS.register_key_flag_for_module(sys.argv[0], name)
     logging.set_verbosity(logging.INFO)
-    app.run(main)
+    app.run(main_fn)
+
+
+def entry_point() -> None:
+    run_console_script(main, __name__)
 
 
 if __name__ == "__main__":
