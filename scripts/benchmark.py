@@ -12,7 +12,7 @@ import os
 
 from absl import app, flags
 
-from nst_tf.outputs.files import write_text
+from nst_tf.files import write_text
 from nst_tf.runtime import environment
 
 _SIZES = flags.DEFINE_list("sizes", ["200x150", "400x300", "800x600"], "WIDTHxHEIGHT list.")

@@ -40,17 +40,17 @@ def test_make_config_overrides_only_non_none():
     assert table["width"] == 400  # the table itself is not modified
 
 
-def test_parse_style_layers():
-    assert config.parse_style_layers("conv1_1:0.5,conv3_1:0.5") == (
+def test_parse_layers():
+    assert config.parse_layers("conv1_1:0.5,conv3_1:0.5") == (
         ("conv1_1", 0.5),
         ("conv3_1", 0.5),
     )
-    assert config.parse_style_layers(" conv2_1 : 2 , conv5_1 ,") == (
+    assert config.parse_layers(" conv2_1 : 2 , conv5_1 ,") == (
         ("conv2_1", 2.0),
         ("conv5_1", 1.0),
     )
     with pytest.raises(UserError, match="NAME:WEIGHT"):
-        config.parse_style_layers("conv1_1:abc")
+        config.parse_layers("conv1_1:abc")
 
 
 @pytest.mark.parametrize(

