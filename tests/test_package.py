@@ -55,6 +55,17 @@ def offline_flags() -> str:
     return ""
 
 
+def fresh_venv(prefix) -> str:
+    """The python of a new venv without pip, plus a .pth to this interpreter's dependencies."""
+    venv.create(prefix, with_pip=False, symlinks=os.name != "nt")
+    python = os.path.join(prefix, "bin", "python")
+    site = run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], ROOT)
+    ours = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
+    with open(os.path.join(site.stdout.strip(), "borrowed_dependencies.pth"), "w") as handle:
+        handle.write("".join(f"{path}\n" for path in sorted(ours)))
+    return python
+
+
 def readme_wheel_commands() -> list[str]:
     """The README's wheel block ("Install as a package") as a user copies it, comments dropped."""
     with open(os.path.join(ROOT, "README.md")) as handle:
@@ -95,14 +106,7 @@ def pip_on_path(folder, python: str) -> str:
 def readme_install(tmp_path_factory) -> tuple[str, str]:
     """The README's wheel commands, as written but for the placeholder path/to/checkout, with
     `pip` aimed at a fresh venv (plus a .pth to our dependencies): its bin/ and the wheel built."""
-    prefix = tmp_path_factory.mktemp("venv")
-    venv.create(prefix, with_pip=False, symlinks=os.name != "nt")
-    python = os.path.join(prefix, "bin", "python")
-    site = run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], ROOT)
-    ours = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
-    with open(os.path.join(site.stdout.strip(), "borrowed_dependencies.pth"), "w") as handle:
-        handle.write("".join(f"{path}\n" for path in sorted(ours)))
-
+    python = fresh_venv(tmp_path_factory.mktemp("venv"))
     folder = tmp_path_factory.mktemp("build")
     source = checkout_copy(folder)
     path = f"{pip_on_path(folder, python)}{os.pathsep}{os.environ['PATH']}"
@@ -111,7 +115,7 @@ def readme_install(tmp_path_factory) -> tuple[str, str]:
         result = run(["sh", "-c", filled_in], str(folder), PATH=path)
         assert result.returncode == 0, f"README's `{command}` failed:\n{result.stderr[-3000:]}"
     (wheel,) = glob.glob(os.path.join(folder, "dist", "*.whl"))
-    return os.path.join(prefix, "bin"), wheel
+    return os.path.dirname(python), wheel
 
 
 @pytest.fixture(scope="module")
@@ -169,6 +173,22 @@ def test_the_wheel_holds_every_module_config_and_command(wheel):
     assert "nst-tf = nst_tf.cli:entry_point" in scripts
     assert "nst-tf-fetch = nst_tf.weights.fetch:entry_point" in scripts
     assert "nst-tf-batch = nst_tf.batch_cli:entry_point" in scripts
+
+
+def test_editable_install_is_quiet_and_imports_the_configs_from_the_checkout(tmp_path):
+    """scripts/demo.sh's and scripts/test.sh's `pip install --quiet -e .` prints nothing: with
+    configs/ reached through the nst_tf/configs link, not a package_dir entry, setuptools makes
+    a plain .pth install instead of its import finder and the banner that warns about it
+    (`BuildBackendWarning: Editable installation ... !!`)."""
+    python = fresh_venv(tmp_path / "venv")
+    source = checkout_copy(tmp_path)
+    install = [os.path.join(pip_on_path(tmp_path, python), "pip"), "install", "--quiet", "-e"]
+    result = run([*install, source], str(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Warning" not in result.stderr, result.stderr
+    where_is_paper = "from nst_tf.configs import paper; print(paper.__file__)"
+    where = run([python, "-c", where_is_paper], str(tmp_path))
+    assert where.stdout == os.path.join(source, "nst_tf", "configs", "paper.py\n"), where.stderr
 
 
 def test_installed_package_fetches_and_runs_outside_the_checkout(
