@@ -26,8 +26,7 @@ def load_image(path: str, width: int, height: int, role: str = "image") -> np.nd
 
 def read_image(path: str, role: str = "image") -> np.ndarray:
     """Reads any image imageio knows as uint8 RGB at its own size."""
-    if not os.path.isfile(path):
-        raise UserError(f"{role} image not found: {path}; pass an existing JPEG or PNG file")
+    _check_file(path, role)
     try:
         pixels = iio.imread(path, plugin="pillow")
     except Exception as err:  # Pillow raises many types; all mean "not an image we can read"
@@ -36,6 +35,19 @@ def read_image(path: str, role: str = "image") -> np.ndarray:
             "pass a JPEG or PNG file"
         ) from None
     return _as_rgb_uint8(np.asarray(pixels), path)
+
+
+# nst-tf-batch's flag for a folder of each role's images (a folder is not one image).
+_FOLDER_FLAGS = {"content": "--contents", "style": "--styles"}
+
+
+def _check_file(path: str, role: str) -> None:
+    if os.path.isdir(path):
+        batch = _FOLDER_FLAGS.get(role)
+        hint = f", or run nst-tf-batch {batch}={path} for each image in it" if batch else ""
+        raise UserError(f"{role} image {path} is a folder; pass one JPEG or PNG file{hint}")
+    if not os.path.isfile(path):
+        raise UserError(f"{role} image not found: {path}; pass an existing JPEG or PNG file")
 
 
 def fit_image(pixels: np.ndarray, width: int, height: int, path: str) -> np.ndarray:
@@ -113,8 +125,7 @@ def save_image(path: str, pixels: np.ndarray) -> None:
 
 def read_size(path: str, role: str = "image") -> tuple[int, int]:
     """(width, height) of an image file, from its header: the aspect ratio --scales keeps."""
-    if not os.path.isfile(path):
-        raise UserError(f"{role} image not found: {path}; pass an existing JPEG or PNG file")
+    _check_file(path, role)
     try:
         shape = iio.improps(path, plugin="pillow", index=0).shape
     except Exception as err:  # Pillow raises many types; all mean "not an image we can read"
