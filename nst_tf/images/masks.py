@@ -14,7 +14,8 @@ def load_mask(path: str, width: int, height: int) -> np.ndarray:
 
     Read and resized as floats (antialiased), so a soft or thin mask is not rounded away.
     """
-    pixels = io.read_image(path, "style mask").astype(np.float32).mean(axis=-1) / 255.0
+    pixels = io.read_image(path, "style mask", gray_expected=True)
+    pixels = pixels.astype(np.float32).mean(axis=-1) / 255.0
     resized = tf.image.resize(pixels[..., np.newaxis], (height, width), antialias=True)
     mask = np.clip(resized.numpy()[..., 0], 0.0, 1.0)
     if not mask.max() > 1e-3:

@@ -187,6 +187,16 @@ def test_a_folder_is_named_as_one_with_what_to_pass_instead(tmp_path):
         images.read_image(folder, "style mask")
 
 
+def test_a_grayscale_image_is_logged_but_not_a_grayscale_mask(tmp_path, caplog):
+    path = str(tmp_path / "grey.png")
+    iio.imwrite(path, smooth_image(9, 7, seed=3)[..., 0])
+    with caplog.at_level("INFO"):
+        images.read_image(path, "style mask", gray_expected=True)
+        assert caplog.text == ""
+        images.read_image(path, "style")
+    assert f"{path} is grayscale; converting to RGB" in caplog.text
+
+
 @pytest.mark.parametrize("name", ["out.png", "out.jpg"])
 def test_save_image_round_trip_and_no_temp_files(tmp_path, name):
     pixels = smooth_image(12, 8, seed=11)
