@@ -14,7 +14,7 @@ from nst_tf import stylize
 from nst_tf.batch import jobs, runner
 from nst_tf.images.io import save_image
 from nst_tf.outputs.writers import read_trace
-from nst_tf.runtime import distribute
+from nst_tf.runtime import distribute, memory
 from tests.helpers import paper_config, smooth_image, tiny_config
 
 COSTS = ("total_cost", "content_cost", "style_cost", "style/conv1_1", "style/conv5_1")
@@ -157,11 +157,25 @@ def test_a_diverging_batch_finishes_each_job_alone(tiny_vgg_path, folders, tmp_p
 def test_configs_the_batched_step_does_not_cover_run_single(tiny_vgg_path, folders, monkeypatch):
     paper = _base(tiny_vgg_path, "out")
     assert runner.why_not_batched(paper, paper) is None
-    assert runner.default_batch_size(paper) == 1  # a CPU: one image per step (measured faster)
     assert runner.why_not_batched(dataclasses.replace(paper, style="a.jpg,b.jpg"), paper)
     monkeypatch.setattr(runner, "BATCHED_SETTINGS", runner.BATCHED_SETTINGS - {"seed"})
     assert runner.why_not_batched(dataclasses.replace(paper, seed=3), paper) == "--seed"
     assert runner.why_not_batched(paper, paper) is None
+
+
+def test_default_batch_size_is_one_on_cpus_and_what_memory_allows_on_accelerators(
+    tiny_vgg_path, monkeypatch
+):
+    """The devices are patched, so the rule is tested on any host, a GPU one included."""
+    paper = _base(tiny_vgg_path, "out")
+    visible = {"GPU": [], "TPU": []}
+    monkeypatch.setattr(runner.tf.config, "list_logical_devices", lambda kind: visible[kind])
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2**50)
+    assert runner.default_batch_size(paper) == 1  # CPUs: one image per step (measured faster)
+    for accelerator in visible:
+        visible[accelerator] = [f"/device:{accelerator}:0"]
+        assert runner.default_batch_size(paper) == runner.MAX_BATCH
+        visible[accelerator] = []
 
 
 def test_settings_the_batched_step_does_not_implement_run_single(tiny_vgg_path, tiny_images):
