@@ -84,7 +84,8 @@ def load_inputs(config: Config, check_memory: bool = True) -> Inputs:
     ]
     if check_memory:
         largest = max([size, *style_sizes], key=lambda wh: wh[0] * wh[1])
-        memory.choose_recompute(*largest, layers_of(config), config.recompute)
+        size_flag = "--width/--height" if config.image_size is None else "--image_size"
+        memory.choose_recompute(*largest, layers_of(config), config.recompute, size_flag)
     init = None
     if config.init not in INITS:
         init = io.fit_image(io.read_image(config.init, "--init"), *size, config.init)

@@ -126,7 +126,9 @@ def scale_runs(
     scales = run_schedule(config, inputs)
     if config.scales is not None:  # refuse an output size that cannot fit before the first
         final = scales[-1]
-        memory.choose_recompute(final.width, final.height, layers_of(config), config.recompute)
+        memory.choose_recompute(
+            final.width, final.height, layers_of(config), config.recompute, "--scales"
+        )
     initial, precision = None, None
     for scale in scales[sizes.scale_at(scales, start_updates).index :]:
         if len(scales) > 1:

@@ -14,7 +14,7 @@ from nst_tf import stylize
 from nst_tf.batch import jobs, runner
 from nst_tf.images.io import save_image
 from nst_tf.outputs.writers import read_trace
-from nst_tf.runtime import distribute
+from nst_tf.runtime import distribute, memory
 from tests.helpers import paper_config, smooth_image, tiny_config
 
 COSTS = ("total_cost", "content_cost", "style_cost", "style/conv1_1", "style/conv5_1")
@@ -200,3 +200,18 @@ def test_one_traced_step_serves_every_group_of_a_size(tiny_vgg_path, folders, tm
     assert [r.status for r in outcome.results] == ["completed"] * 3
     (optimizer,) = batch._optimizers.values()  # three groups of one, one set of slots
     assert optimizer.step_function.experimental_get_tracing_count() == 1
+
+
+def test_default_batch_size_is_one_on_cpus_and_what_memory_allows_on_accelerators(
+    tiny_vgg_path, monkeypatch
+):
+    """The devices are patched, so the rule is tested on any host, a GPU one included."""
+    paper = _base(tiny_vgg_path, "out")
+    visible = {"GPU": [], "TPU": []}
+    monkeypatch.setattr(runner.tf.config, "list_logical_devices", lambda kind: visible[kind])
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2**50)
+    assert runner.default_batch_size(paper) == 1  # CPUs: one image per step (measured faster)
+    for accelerator in visible:
+        visible[accelerator] = [f"/device:{accelerator}:0"]
+        assert runner.default_batch_size(paper) == runner.MAX_BATCH
+        visible[accelerator] = []
