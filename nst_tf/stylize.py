@@ -204,6 +204,8 @@ def run_planned(
                 outputs.track(run.optimizer.state(), plan.checkpoint if first else None)
                 if first:
                     folder.write_record("running", plan.start, outputs.seconds())
+                if scale.end == total:
+                    _note_small_image(config, scale)
                 final = run_loop(
                     run.optimizer,
                     run.targets,
@@ -242,6 +244,15 @@ def run_planned(
     folder.finish("completed", pixels, total, outputs.seconds(), panels(run.inputs))
     logging.info("Wrote %s in %.1f s", folder.file(GENERATED_IMAGE), time.perf_counter() - started)
     return RunResult(config.output_dir, pixels, outputs.trace.rows, outputs.seconds())
+
+
+def _note_small_image(config: Config, scale: sizes.Scale) -> None:
+    """Says so when the output size is one where the paper's weights lose the layout."""
+    note = sizes.small_image_note(
+        scale.width, scale.height, config.alpha, config.beta, config.content_normalization
+    )
+    if note:
+        logging.info("%s", note)
 
 
 def panels(inputs: Inputs) -> list[np.ndarray]:
