@@ -109,7 +109,11 @@ def _inputs_at(config: Config, inputs: Inputs | None, scale: sizes.Scale) -> Inp
     )
     masks = tuple(resize_mask(mask, *size) for mask in inputs.masks)
     init = None if inputs.init is None else io.resize(inputs.init, *size)
-    return Inputs(io.resize(inputs.content, *size), styles, masks, init)
+    segments = None
+    if inputs.segments is not None:
+        style_size = (styles[0].shape[1], styles[0].shape[0])
+        segments = inputs.segments.resized(size, style_size)
+    return Inputs(io.resize(inputs.content, *size), styles, masks, init, segments)
 
 
 def scale_runs(
