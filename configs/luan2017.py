@@ -16,7 +16,9 @@ photorealism term, `neuralstyle_seg.lua` the first stage, configs/luan2017_stage
 - the photorealism term lambda = 1e4 (-lambda, L33) with their matting Laplacian (eps 1e-7, 3x3
   windows; nst_tf/objective/terms/photorealism.py);
 - VGG-19 with max pooling (the Caffe model loadcaffe reads, L114), the Caffe means;
-- L-BFGS (`optim.lbfgs`, L280).
+- L-BFGS (`optim.lbfgs`, L280);
+- their post-process of the result, a bilaterally smoothed local affine refit to the input
+  (`SmoothLocalAffine`, L255-258; radius 15, edge 0.01 as gen_all.py L21 passes them).
 
 Their two stages: stage 1 (neuralstyle_seg.lua) optimises the same cost without lambda from a
 near-constant start; stage 2 (this config) starts from stage 1's image, as gen_all.py L19-21 runs
@@ -39,12 +41,12 @@ photorealism term costs about as much as one without, docs/performance.md), e.g.
 
 Not reproduced: their L-BFGS takes unit steps with no line search and 100 correction pairs;
 scipy's L-BFGS-B here searches lines, keeps 10 pairs and bounds pixels to [0, 255]. Their
-network image is 256 x the pixel (here 255: every feature 0.4% smaller). Their final
-post-process (each output pixel refitted as a bilaterally smoothed local affine function of the
-input, `SmoothLocalAffine`, cuda_utils.cu L269-443) is not built, so results are the
-optimisation's own image. Their segmentation masks are carried through the network as theirs
-are (a 3x3 mean after every conv, a halving at every pool), but their gradient leaves out the
-mask's own factor at soft mask edges (L539-545); here the gradient is the cost's exact one.
+network image is 256 x the pixel (here 255: every feature 0.4% smaller). Their segmentation
+masks are carried through the network as theirs are (a 3x3 mean after every conv, a halving at
+every pool), but their gradient leaves out the mask's own factor at soft mask edges
+(L539-545); here the gradient is the cost's exact one. Their post-process
+(`SmoothLocalAffine`, smooth_local_affine here, nst_tf/images/local_affine.py) is applied to
+the final image only, not at every snapshot as they save.
 
     nst-tf --config=luan2017 --content=../shared/paper/images/louvre_small.jpg \\
         --style=../shared/paper/images/monet.jpg --output_dir=output/luan2017
@@ -71,4 +73,5 @@ def get_config() -> dict:
         "optimizer": "lbfgs",
         "init": "content",
         "num_iterations": 200,
+        "smooth_local_affine": True,
     }

@@ -20,4 +20,5 @@ def get_config() -> dict:
         "photorealism_weight": 0.0,
         "init": "random",
         "noise_range": 1e-4,
+        "smooth_local_affine": False,  # their first stage saves the optimised image itself
     }

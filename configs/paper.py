@@ -84,4 +84,5 @@ def get_config() -> dict:
         "photorealism_weight": 0.0,
         "content_segmentation": None,  # colour-coded PNG of the content's regions
         "style_segmentation": None,  # the style image's, matched by colour
+        "smooth_local_affine": False,  # their post-process of the final image
     }

@@ -190,6 +190,11 @@ class Config:
     style_segmentation: str | None = _setting(
         "string", "Colour-coded segmentation of the style image, for --content_segmentation."
     )
+    smooth_local_affine: bool = _setting(
+        "boolean",
+        "Luan et al.'s post-process of the result (off in the paper): refit it as a bilaterally "
+        "smoothed local affine map of the content's colours (about 10-20 s at 400x300).",
+    )
 
     def validate(self) -> Config:
         """Raises UserError for the first setting a run could not use."""

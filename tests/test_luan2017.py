@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from nst_tf import stylize
+from nst_tf.batch import runner
 from nst_tf.config import load_config_table, make_config
 from nst_tf.errors import UserError
 from nst_tf.images.io import save_image
@@ -58,6 +59,7 @@ def test_luan2017_runs_with_segmentations_and_traces_every_term(
     result = run_cli(*_flags(tiny_vgg_path, tiny_images, segmentations, out), cwd=str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert "Matting Laplacian of the 20x15 content" in result.stderr
+    assert "Smoothed local affine post-process in" in result.stderr
     with open(out / "trace.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 3
@@ -70,6 +72,7 @@ def test_luan2017_flags_are_in_helpfull():
     result = run_cli("--helpfull")
     for flag in ("photorealism_weight", "content_segmentation", "style_segmentation"):
         assert f"--{flag}:" in result.stdout, flag
+    assert "--[no]smooth_local_affine:" in result.stdout
 
 
 def test_nst_tf_batch_runs_luan2017_jobs_one_at_a_time(
@@ -95,6 +98,10 @@ def test_nst_tf_batch_runs_luan2017_jobs_one_at_a_time(
     assert "lbfgs" in result.stderr  # why the job runs alone: L-BFGS, then the two terms
     with open(tmp_path / "out" / "summary.csv", newline="") as handle:
         assert [row["status"] for row in csv.DictReader(handle)] == ["completed"]
+
+
+def test_the_post_process_runs_jobs_through_nst_tfs_own_run():
+    assert "--smooth_local_affine" in runner.why_not_batched(paper_config(smooth_local_affine=True))
 
 
 def test_segmentations_follow_a_scales_run(tiny_vgg_path, tiny_images, segmentations, tmp_path):

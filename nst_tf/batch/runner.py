@@ -75,6 +75,8 @@ def why_not_batched(config: Config) -> str | None:
         return f"--optimizer={config.optimizer} (the batched step is Adam's)"
     if config.scales is not None:
         return "--scales (one size per step)"
+    if config.smooth_local_affine:
+        return "--smooth_local_affine (a post-process of nst-tf's own run)"
     for term in make_terms(config):
         if not term.batchable:
             return f"the {term.name} term (its targets do not stack across jobs)"
