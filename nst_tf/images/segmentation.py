@@ -9,7 +9,7 @@ by colour: the content's red region takes the style of the style's red region.
 
 Pixels of any other colour belong to no class and feel no style cost, as in their code. That
 is warned about, not refused: their own example segmentations have such pixels on antialiased
-edges (examples/segmentation/in1.png: 0.6% of its pixels). A class of the content missing from
+edges (examples/segmentation/in1.png: 1.4% of its pixels). A class of the content missing from
 the style (an "orphan" class) is refused: their code would give it a zero target Gram
 (L145-155), pushing that region's features to zero. A class only the style has is dropped
 with a warning: no pixel of the result asks for it.
