@@ -44,7 +44,7 @@ scipy's L-BFGS-B here searches lines, keeps 10 pairs and bounds pixels to [0, 25
 network image is 256 x the pixel (here 255: every feature 0.4% smaller). Their segmentation
 masks are carried through the network as theirs are (a 3x3 mean after every conv, a halving at
 every pool), but their gradient leaves out the mask's own factor at soft mask edges
-(L539-545); here the gradient is the cost's exact one. Their post-process
+(deepmatting_seg.lua L535-545); here the gradient is the cost's exact one. Their post-process
 (`SmoothLocalAffine`, smooth_local_affine here, nst_tf/images/local_affine.py) is applied to
 the final image only, not at every snapshot as they save.
 

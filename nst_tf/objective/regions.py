@@ -82,8 +82,9 @@ def class_layer_masks(masks: np.ndarray, layers: Iterable[str]) -> dict[str, tf.
 def class_grams(a: tf.Tensor, masks: tf.Tensor) -> tf.Tensor:
     """Each class's Gram per masked position: G_k = (M_k a)^T (M_k a) / sum(M_k), [N, K, C, C].
 
-    Luan et al. divide by C H W mean(M_k) = C sum(M_k) (L152-155, L526-529): the mask's own
-    sum, not the sum of its squares; the C is eq. 2's to apply (see class_style_cost).
+    Luan et al. divide by C H W mean(M_k) = C sum(M_k) (neuralstyle_seg.lua L152-154 for the
+    style's, L467-468 for the generated image's): the mask's own sum, not the sum of its
+    squares; the C is eq. 2's to apply (see class_style_cost).
     """
     grams = []
     for k in range(masks.shape[-1]):
@@ -96,7 +97,7 @@ def class_grams(a: tf.Tensor, masks: tf.Tensor) -> tf.Tensor:
 def class_style_cost(targets: tf.Tensor, a_G: tf.Tensor, masks: tf.Tensor) -> tf.Tensor:
     """sum_k mean(M_k) sum (G_k - T_k)^2 / (4 n_C^2) per image: eq. 2 per class, weighted.
 
-    Luan et al. weight each class's loss by its content mask's mean (L531-533). With every
+    Luan et al. weight each class's loss by its content mask's mean (L471-473). With every
     mask 1 it is eq. 2 itself: G and T are the whole images' Grams over n_H n_W positions
     each, and (G - T)^2 / (4 n_C^2) = (GS - GG)^2 / (4 n_C^2 (n_H n_W)^2).
     """
