@@ -303,6 +303,11 @@ def shipped_configs() -> list[str]:
     )
 
 
+def paper_settings() -> dict[str, Any]:
+    """configs/paper.py's values: what a run made before a setting existed used for it."""
+    return make_config(load_config_table("paper")).to_dict()
+
+
 def load_config_table(name_or_path: str) -> dict[str, Any]:
     """Runs a config file's get_config(): a built-in name (`paper`) or a path to a .py file."""
     if name_or_path.endswith(".py") or os.sep in name_or_path:

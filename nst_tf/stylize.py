@@ -27,7 +27,7 @@ import numpy as np
 from absl import logging
 
 from nst_tf.build import Inputs, Run, build, layers_of, load_inputs, load_weights, working_size
-from nst_tf.config import Config
+from nst_tf.config import Config, paper_settings
 from nst_tf.errors import UserError
 from nst_tf.images import io, local_affine, sizes
 from nst_tf.images.masks import resize_mask
@@ -165,7 +165,7 @@ def stylize(config: Config, resume: bool = False) -> RunResult:
     config = dataclasses.replace(config, vgg_path=locate.resolve_vgg_path(config.vgg_path))
     if not config.content or not config.style:
         raise UserError("both --content and --style images are required")
-    folder = RunFolder(config.output_dir, config.to_dict())
+    folder = RunFolder(config.output_dir, config.to_dict(), paper_settings())
     # A --scales schedule must stay as it was: the checkpoint's image has its scale's size.
     allowed = RESUMABLE_CHANGES if config.scales is None else ()
     plan = folder.plan(total_iterations(config), "always" if resume else "never", allowed)
