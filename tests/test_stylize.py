@@ -268,7 +268,8 @@ def test_a_run_below_the_papers_size_says_that_its_layout_fades(
         stylize.stylize(tiny_config(tiny_vgg_path, tiny_images, tmp_path / "small"))
     assert "40x30 is smaller than the paper's 400x300" in caplog.text
     caplog.clear()
-    config = tiny_config(tiny_vgg_path, tiny_images, tmp_path / "fixed", alpha=1e5)
-    with caplog.at_level("INFO"):
-        stylize.stylize(config)
-    assert "smaller than the paper's" not in caplog.text
+    for name, setting in {"alpha": 1e5, "content_normalization": "gatys2016"}.items():
+        config = tiny_config(tiny_vgg_path, tiny_images, tmp_path / name, **{name: setting})
+        with caplog.at_level("INFO"):
+            stylize.stylize(config)
+        assert "smaller than the paper's" not in caplog.text, name

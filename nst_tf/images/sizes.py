@@ -61,23 +61,17 @@ PAPER_LONG_SIDE = 400
 PAPER_STYLE_RATIO = 4.0  # configs/paper.py: beta / alpha = 40 / 10
 
 
-def small_image_note(
-    width: int, height: int, alpha: float, beta: float, content_normalization: str
-) -> str | None:
-    """A line for a run below 400 px at the paper's balance of content and style, else None.
+def small_image_note(width: int, height: int, alpha: float, beta: float) -> str | None:
+    """A line for a run of the paper's objective below 400 px at its balance, else None.
 
     With the paper's alpha and beta the content term holds nothing (alpha = 0 gives the same
     picture at 200 and 400 px): the layout is the start image's, and the style repaints what
     its deep layers see whole, objects up to about 70 px (conv4_1's receptive field). At
     400x300 the Louvre's pyramid is larger than that and stays; at 200x150 it is not and goes.
-    Runs that weigh the content more than the paper (beta / alpha < 4, or another eq. 1) are
-    left alone; the paper's 400x300 gets no line.
+    Runs that weigh the content more than the paper (beta / alpha < 4) are left alone, and so
+    is the paper's 400x300; the caller checks that the objective is the paper's otherwise.
     """
-    if (
-        max(width, height) >= PAPER_LONG_SIDE
-        or beta < PAPER_STYLE_RATIO * alpha
-        or content_normalization != "paper"
-    ):
+    if max(width, height) >= PAPER_LONG_SIDE or beta < PAPER_STYLE_RATIO * alpha:
         return None
     return (
         f"{width}x{height} is smaller than the paper's 400x300: at its alpha/beta the style "
