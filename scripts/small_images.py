@@ -3,8 +3,8 @@
 python scripts/small_images.py --images_dir=../shared/paper/images
 
 Runs the paper's Adam, Adam without the content term and L-BFGS at long sides 200, 300 and 400,
-the measured fixes below 400 and the crop probe (nst_tf/tools/small_images.py: 16 runs, about
-20 minutes on an idle 2-core CPU), prints the tables of docs/controls.md#small-images, writes
+the measured fixes below 400 and the crop probe (nst_tf/tools/small_images.py: 14 runs, 36
+minutes on a shared 2-core CPU), prints the tables of docs/controls.md#small-images, writes
 them to --output_dir/small_images.md and the contact sheet to --figure. Without the paper's
 images it says so and exits 0.
 """
