@@ -30,12 +30,13 @@ class JobResult:
     job: str
     status: str
     iterations: int = 0
-    costs: tuple[float, float, float] | None = None  # the last logged total, content, style
+    # the last logged total, content, style (None for a term the run does not have)
+    costs: tuple[float | None, ...] | None = None
     seconds: float = 0.0
     note: str = ""
 
 
-def last_costs(output_dir: str) -> tuple[float, float, float] | None:
+def last_costs(output_dir: str) -> tuple[float | None, ...] | None:
     """The last row of a job's trace.csv (also for jobs an earlier batch finished)."""
     path = os.path.join(output_dir, "trace.csv")
     if not os.path.isfile(path):
@@ -43,11 +44,13 @@ def last_costs(output_dir: str) -> tuple[float, float, float] | None:
     rows = read_trace(path)
     if not rows:
         return None
-    return rows[-1]["total_cost"], rows[-1]["content_cost"], rows[-1]["style_cost"]
+    return tuple(rows[-1].get(column) for column in ("total_cost", "content_cost", "style_cost"))
 
 
 def _cells(result: JobResult) -> list[str]:
-    costs = [f"{value:.6g}" for value in result.costs] if result.costs else ["", "", ""]
+    costs = [
+        "" if value is None else f"{value:.6g}" for value in (result.costs or (None, None, None))
+    ]
     cells = [result.job, result.status, str(result.iterations), *costs]
     return [*cells, f"{result.seconds:.1f}", result.note]
 
