@@ -153,7 +153,8 @@ class Config:
     content_normalization: str = _setting(
         "enum",
         "Eq. 1's normalisation: paper (sum / (4 n_H n_W n_C)) or gatys2016 (sum / 2, Gatys et "
-        "al. CVPR 2016 eq. 1, which their alpha/beta ratio assumes).",
+        "al. CVPR 2016 eq. 1, which their alpha/beta ratio assumes) or mean (sum / (n_H n_W "
+        "n_C), Torch's MSE, Li & Wand 2016's).",
         CONTENT_NORMALIZATIONS,
     )
     # Issue 15: the objective as named terms (nst_tf/objective/terms/).

@@ -17,7 +17,8 @@ if TYPE_CHECKING:  # importing this package must not start TensorFlow (config.py
 
 TERMS = ("content", "style", "tv")
 WEIGHTED = {"tv": "tv_weight"}  # optional term -> the setting whose positive value turns it on
-CONTENT_NORMALIZATIONS = ("paper", "gatys2016")  # eq. 1 as printed, or Gatys et al.'s (content.py)
+# eq. 1 as printed, Gatys et al.'s, or Torch's MSE (Li & Wand's) (content.py)
+CONTENT_NORMALIZATIONS = ("paper", "gatys2016", "mean")
 
 
 def term_names(config: Any) -> list[str]:
