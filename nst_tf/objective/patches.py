@@ -83,25 +83,20 @@ class PatchGrid:
         return tf.reshape(stacked, [n, self.count, self.patch * self.patch * channels])
 
 
-def chunk_table(patches: np.ndarray, chunk: int) -> tuple[np.ndarray, np.ndarray]:
+def chunk_table(patches: tf.Tensor, chunk: int) -> tuple[tf.Tensor, tf.Tensor]:
     """Style patches [Q, D] as chunks for `nearest`: ([chunks, chunk, D], inverse norms).
 
-    The last chunk is filled up with copies of the first patches. A copy scores what its
-    original scores; the original comes first, and `nearest` keeps the first of equal scores,
-    so a copy can win only by rounding, and then it is the same patch. A zero patch gets
-    inverse norm 0: it scores 0 (their code divides by zero there).
+    The last chunk is filled up with copies of the first patches (chunk <= Q). A copy scores
+    what its original scores; the original comes first, and `nearest` keeps the first of equal
+    scores, so a copy can win only by rounding, and then it is the same patch. A zero patch
+    gets inverse norm 0: it scores 0 (their code divides by zero there).
     """
+    patches = tf.convert_to_tensor(patches, tf.float32)
     count = patches.shape[0]
     chunks = -(-count // chunk)
-    filled = np.concatenate(
-        [patches, np.resize(patches, (chunks * chunk - count, *patches.shape[1:]))]
-    )
-    norms = np.linalg.norm(filled.astype(np.float64), axis=1)
-    inverse = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    return (
-        filled.reshape(chunks, chunk, -1).astype(np.float32),
-        inverse.reshape(chunks, chunk).astype(np.float32),
-    )
+    filled = tf.concat([patches, patches[: chunks * chunk - count]], axis=0)
+    inverse = tf.math.divide_no_nan(1.0, tf.norm(filled, axis=1))
+    return tf.reshape(filled, [chunks, chunk, -1]), tf.reshape(inverse, [chunks, chunk])
 
 
 def nearest(patches: tf.Tensor, table: tf.Tensor, inverse_norms: tf.Tensor) -> tf.Tensor:

@@ -85,7 +85,7 @@ class MrfTerm:
                     f"image, too small for {PATCH}x{PATCH} patches: use a larger size"
                 )
             generated[name] = PatchGrid.of(map_height, map_width, self.stride).count
-        patches: dict[str, list[np.ndarray]] = {name: [] for name in self.layers}
+        patches: dict[str, list[tf.Tensor]] = {name: [] for name in self.layers}
         for style in images.styles:
             for copy in style_copies(style, self.rotations, self.scales):
                 # Eagerly: each copy has a shape of its own, and a traced function retraced
@@ -100,7 +100,7 @@ class MrfTerm:
                         )  # fmt: skip
                         continue
                     grid = PatchGrid.of(map_height, map_width, self.style_stride)
-                    patches[name].append(grid.extract(values[name])[0].numpy())
+                    patches[name].append(grid.extract(values[name])[0])
         targets = {}
         for name in self.layers:
             if not patches[name]:
@@ -108,12 +108,13 @@ class MrfTerm:
                     f"the style image is too small for {PATCH}x{PATCH} patches at --mrf_layers "
                     f"{name}: use a larger style or size"
                 )
-            table = np.concatenate(patches[name])
-            chunk = max(1, min(len(table), self.score_budget // generated[name]))
+            table = tf.concat(patches.pop(name), axis=0)
+            chunk = max(1, min(table.shape[0], self.score_budget // generated[name]))
             chunks, inverse_norms = chunk_table(table, chunk)
+            del table  # the chunks are a copy; at 800x600 conv3_1's table is 0.5 GiB
             targets[name] = {
-                "table": tf.constant(chunks[np.newaxis]),
-                "inverse_norms": tf.constant(inverse_norms[np.newaxis]),
+                "table": chunks[tf.newaxis],
+                "inverse_norms": inverse_norms[tf.newaxis],
             }
         return targets
 
