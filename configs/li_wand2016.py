@@ -28,8 +28,11 @@ relu4_2, our conv3_1, conv4_1, conv4_2 (our extractor's conv outputs are the ReL
     nst-tf --config=li_wand2016 --content=../shared/paper/images/louvre_small.jpg \\
         --style=../shared/paper/images/monet.jpg --output_dir=output/li_wand2016
 
-About 10 minutes for the paper's 400x300 pair on 2 CPU cores (docs/performance.md, "MRF
-term"); --mrf_rotations=0 --mrf_scales=0 matches 9x fewer style patches.
+On the paper's pair: 740 s on 2 shared CPU cores under a load of 10-16 (280 s of CPU time),
+peak 2.3 GiB; total cost 3.05e6 at iteration 0 (100 px), 1.22e7 at 299 (400 px), with the
+registry weights. A step costs about 2x the VGG pass alone at 400x300, most of it matching at
+relu3_1 (docs/performance.md, "MRF term"); --mrf_rotations=0 --mrf_scales=0 matches 9x fewer
+style patches.
 
 Not reproduced:
 - Size: their max_size is 384 (levels 96, 192, 384); here the levels are 100, 200, 400 so the
@@ -40,9 +43,10 @@ Not reproduced:
 - Upsampling between levels: theirs bilinear, here bicubic (nst_tf/stylize.py).
 - Matching: their score divides by both patch norms; here only by the style patch's norm,
   which gives the same argmax (the generated patch's norm is one factor for all candidates).
-- A zero generated patch: their 0/0 score drops it; here it is matched to the first style
-  patch of the best (zero) score. The energy: theirs has no value (loss 0), here it is the
-  one whose gradient theirs is (mrf.py), so L-BFGS can line-search it.
+- A zero generated patch (rare at relu3_1 and relu4_1): their 0/0 score drops it; here every
+  score is 0 and it goes to the first style patch.
+- The energy: theirs has no value (a loss of 0 reaches their optimizer); here it is the one
+  whose gradient theirs applies (mrf.py), so L-BFGS can line-search it.
 """
 
 from nst_tf.configs import paper
