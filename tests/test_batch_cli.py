@@ -121,19 +121,3 @@ def test_version_prints_and_resume_is_refused_with_the_way_to_resume():
         "nst-tf-batch: error: nst-tf-batch resumes by itself: run the same command again, "
         "without --resume"
     )
-
-
-def test_jobs_the_batched_step_does_not_cover_run_one_by_one(tiny_vgg_path, tmp_path):
-    # L-BFGS is not the batched step's: each job runs alone, into a folder made for it.
-    contents, style = _folders(tmp_path)
-    out = tmp_path / "out"
-    flags = [*_flags(tiny_vgg_path, contents, style, out, 2), "--optimizer=lbfgs"]
-    result = subprocess.run(_command(*flags), capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    assert "Jobs run one by one" in result.stderr
-    with open(out / "summary.csv", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    assert [(row["job"], row["status"]) for row in rows] == [
-        ("p1__style", "completed"),
-        ("p2__style", "completed"),
-    ]

@@ -225,7 +225,6 @@ class BatchRunner:
         job = item.job
         done_before = progress.iterations_done
         try:
-            item.folder.check_writable()  # makes the job's folder, as stylize() and groups do
             result = stylize.run_planned(
                 item.config,
                 item.folder,

@@ -33,7 +33,8 @@ SECONDS = "seconds"
 PAPER_TERMS = {"total": "total_cost", "content": "content_cost", "style": "style_cost"}
 ITERATION = "iteration"
 BASE_COLUMNS = (ITERATION, *PAPER_TERMS.values(), SECONDS)
-# A run without a content or style term (Li & Wand's has no style term) leaves those cells empty.
+# Every row has these; an objective without a paper term (Li & Wand's has no Gram style term)
+# leaves that column's cells empty, so every trace.csv has the paper's columns first.
 REQUIRED_COLUMNS = (ITERATION, PAPER_TERMS["total"], SECONDS)
 
 
@@ -55,10 +56,10 @@ class MetricWriter(Protocol):
 class PaperLogWriter:
     """The paper's four log lines per logged iteration, text unchanged, via absl logging.
 
-    Only the paper's three costs are printed (those the run has), so a run's log reads like the
-    paper's whatever other terms the objective has (those are in trace.csv and TensorBoard). A
-    `Progress` line drawn on the same terminal is cleared first, so the block never lands in the
-    middle of it.
+    Only the paper's three costs are printed (those the objective has), so a run's log reads
+    like the paper's whatever other terms it has (those are in trace.csv and TensorBoard). A
+    `Progress` line drawn on the same terminal is cleared first, so the block never lands in
+    the middle of it.
     """
 
     def __init__(self, progress: Progress | None = None):
@@ -69,7 +70,7 @@ class PaperLogWriter:
             self._progress.clear()
         logging.info("Iteration %d :", step)
         for name in PAPER_TERMS:
-            if name in scalars:  # a run without a content or style term logs the rest
+            if name in scalars:
                 logging.info("%s cost = %g", name, scalars[name])
 
     def write_images(self, step: int, images: Mapping[str, np.ndarray]) -> None:
@@ -86,10 +87,9 @@ class TraceCsvWriter:
     """trace.csv: the paper's three costs first, then every other term, then seconds.
 
     The file is rewritten whole and atomically after every row (it is a few kilobytes), so a
-    kill at any moment leaves a complete, parseable trace. Columns are the paper's three (empty
-    in a run without a content or style term), then other terms in the order first seen, then
-    `seconds`; a term first seen late leaves earlier rows' cells empty rather than rewriting
-    history.
+    kill at any moment leaves a complete, parseable trace. Columns are the paper's three, then
+    other terms in the order first seen, then `seconds`; a term first seen late leaves earlier
+    rows' cells empty rather than rewriting history.
 
     `keep_before=k` is for resuming from a checkpoint at iteration k: rows logged before k are
     the checkpointed run's and stay, rows from k on were computed after the checkpoint and are

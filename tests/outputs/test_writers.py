@@ -83,22 +83,12 @@ def test_trace_term_first_seen_late_leaves_earlier_cells_empty(tmp_path):
     ]
 
 
-def test_trace_row_without_total_or_seconds_is_a_bug(tmp_path):
+def test_trace_row_without_a_total_or_seconds_is_a_bug(tmp_path):
     trace = writers.TraceCsvWriter(str(tmp_path / "trace.csv"))
     with pytest.raises(ValueError, match="iteration 3 lacks total_cost, seconds"):
         trace.write_scalars(3, {"content": 1.0, "style": 2.0})
-
-
-def test_trace_of_a_run_without_a_style_term_leaves_its_cells_empty(tmp_path):
-    # Li & Wand's objective (configs/li_wand2016.py) is content, mrf and tv: no Gram style.
-    path = str(tmp_path / "trace.csv")
-    trace = writers.TraceCsvWriter(path)
-    trace.write_scalars(0, {"total": 3.0, "content": 2.0, "mrf": 1.0, "seconds": 0.5})
-    assert _text(path).splitlines() == [
-        "iteration,total_cost,content_cost,style_cost,mrf,seconds",
-        "0,3,2,,1,0.500",
-    ]
-    assert writers.read_trace(path) == trace.rows
+    trace.write_scalars(4, {"total": 3.0, "content": 1.0, "seconds": 0.5})  # no style term
+    assert trace.rows == [{"iteration": 4, "total_cost": 3.0, "content_cost": 1.0, "seconds": 0.5}]
 
 
 def test_read_trace_round_trips_and_reads_the_old_five_columns(tmp_path):
@@ -210,13 +200,6 @@ def test_paper_log_lines_are_the_papers(monkeypatch):
         "content cost = 15.5",
         "style cost = 2.35e+07",
     ]
-
-
-def test_paper_log_leaves_out_a_term_the_run_does_not_have(monkeypatch):
-    lines = []
-    monkeypatch.setattr(writers.logging, "info", lambda fmt, *args: lines.append(fmt % args))
-    writers.PaperLogWriter().write_scalars(0, {"total": 3.0, "content": 2.0, "mrf": 1.0})
-    assert lines == ["Iteration 0 :", "total cost = 3", "content cost = 2"]
 
 
 class _Terminal(io.StringIO):
