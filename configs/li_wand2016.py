@@ -28,18 +28,23 @@ relu4_2, our conv3_1, conv4_1, conv4_2 (our extractor's conv outputs are the ReL
     nst-tf --config=li_wand2016 --content=../shared/paper/images/louvre_small.jpg \\
         --style=../shared/paper/images/monet.jpg --output_dir=output/li_wand2016
 
-On the paper's pair: 740 s on 2 shared CPU cores under a load of 10-16 (280 s of CPU time),
-peak 2.3 GiB; total cost 3.05e6 at iteration 0 (100 px), 1.22e7 at 299 (400 px), with the
-registry weights. A step costs about 2x the VGG pass alone at 400x300, most of it matching at
-relu3_1 (docs/performance.md, "MRF term"); --mrf_rotations=0 --mrf_scales=0 matches 9x fewer
-style patches.
+On the paper's pair with the registry weights, two runs on 2 CPU cores shared with a load of
+7-16: 740 s and 569 s wall (280-290 s of CPU time), peak 2.3 and 2.1 GiB; total cost 3.05e6 at
+iteration 0 (100 px), 1.22e7 and 1.30e7 at 299 (400 px). A step costs about 2.3x the VGG pass
+alone at 400x300, most of it matching at relu3_1 (docs/performance.md, "MRF term");
+--mrf_rotations=0 --mrf_scales=0 matches 9x fewer style patches.
 
 Not reproduced:
 - Size: their max_size is 384 (levels 96, 192, 384); here the levels are 100, 200, 400 so the
   result has the size of the other methods of Figure 6 (--scales=96,192,384 gives theirs).
 - Optimizer: theirs is an L-BFGS of their own (`mylib/myoptimizer.lua`: 25 correction pairs,
   no line search, step 1, and a loss of 0: only gradients reach it); here scipy's L-BFGS-B
-  with its line search on the full energy (10 pairs), one iteration per logged iteration.
+  with its line search on the full energy (10 pairs), one iteration per logged iteration. The
+  energy jumps where a patch's match switches (matches follow the cosine, the energy the
+  squared distance), so the line search can fail: scipy then stops, is restarted once, and
+  if that fails too the scale keeps its image. Of two runs, one ran all 100 iterations at
+  400 px; the other stopped after 40 there (and after 95 at 200 px), total cost 1.30e7
+  against 1.22e7. Their fixed-step L-BFGS would not stop.
 - Upsampling between levels: theirs bilinear, here bicubic (nst_tf/stylize.py).
 - Matching: their score divides by both patch norms; here only by the style patch's norm,
   which gives the same argmax (the generated patch's norm is one factor for all candidates).

@@ -9,8 +9,8 @@ A generated patch's match is the style patch of highest normalised cross-correla
 argmax of <p, s> / (|p| |s|) over style patches s (`mylib/mrf.lua` L107-207). |p| is the same
 for every s, so the argmax needs only the style norms: scores are <p, s / |s|>, one matrix
 product. The number of scores is (generated patches) x (style patches), and both grow with the
-image area (and the style's with its augmented copies): 3e7 at relu3_1 for 400x300 with 9
-copies, 1e9 at 1024 px. So the style patches are matched in chunks, one chunk's scores alive
+image area (and the style's with its augmented copies): 2.6e7 at relu3_1 for 400x300 with 9
+copies, 1.2e9 at 1024 px. So the style patches are matched in chunks, one chunk's scores alive
 at a time, with a running max and argmax; the result is the unchunked argmax (ties go to the
 earlier style patch in both).
 """
