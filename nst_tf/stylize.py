@@ -32,6 +32,7 @@ from nst_tf.errors import UserError
 from nst_tf.images import io, local_affine, sizes
 from nst_tf.images.masks import resize_mask
 from nst_tf.model import vgg
+from nst_tf.objective.terms import term_names
 from nst_tf.optim.loop import DivergedError, Schedule, StoppedError, run_loop
 from nst_tf.outputs.progress import Progress
 from nst_tf.outputs.run_folder import GENERATED_IMAGE, RESUMABLE_CHANGES, Plan, RunFolder
@@ -252,23 +253,18 @@ def run_planned(
     return RunResult(config.output_dir, pixels, outputs.trace.rows, outputs.seconds())
 
 
-# What makes the objective the paper's, apart from alpha and beta: the small-image note was
-# measured for it only (another eq. 1 or other style weights balance the terms otherwise).
-PAPER_OBJECTIVE = (
-    "terms",
-    "content_layer",
-    "style_layers",
-    "content_normalization",
-    "pooling",
-    "tv_weight",
-    "photorealism_weight",
-)
+# Besides alpha, beta and the terms (the paper's two, no optional one), what makes the
+# objective the paper's: the small-image note was measured for it only (another eq. 1 or other
+# style weights balance the terms otherwise).
+PAPER_OBJECTIVE = ("content_layer", "style_layers", "content_normalization", "pooling")
 
 
 def _note_small_image(config: Config, scale: sizes.Scale) -> None:
     """Says so when the output size is one where the paper's weights lose the layout."""
     paper = paper_settings()
-    if any(getattr(config, name) != paper[name] for name in PAPER_OBJECTIVE):
+    if term_names(config) != ["content", "style"] or any(
+        getattr(config, name) != paper[name] for name in PAPER_OBJECTIVE
+    ):
         return
     note = sizes.small_image_note(scale.width, scale.height, config.alpha, config.beta)
     if note:

@@ -268,7 +268,8 @@ def test_a_run_below_the_papers_size_says_that_its_layout_fades(
         stylize.stylize(tiny_config(tiny_vgg_path, tiny_images, tmp_path / "small"))
     assert "40x30 is smaller than the paper's 400x300" in caplog.text
     caplog.clear()
-    for name, setting in {"alpha": 1e5, "content_normalization": "gatys2016"}.items():
+    others = {"alpha": 1e5, "content_normalization": "gatys2016", "tv_weight": 1.0}
+    for name, setting in others.items():
         config = tiny_config(tiny_vgg_path, tiny_images, tmp_path / name, **{name: setting})
         with caplog.at_level("INFO"):
             stylize.stylize(config)
