@@ -210,7 +210,7 @@ def run_planned(
                 if first:
                     folder.write_record("running", plan.start, outputs.seconds())
                 if scale.end == total:
-                    _note_small_image(config, scale)
+                    note_small_image(config, scale)
                 final = run_loop(
                     run.optimizer,
                     run.targets,
@@ -259,7 +259,7 @@ def run_planned(
 PAPER_OBJECTIVE = ("content_layer", "style_layers", "content_normalization", "pooling")
 
 
-def _note_small_image(config: Config, scale: sizes.Scale) -> None:
+def note_small_image(config: Config, scale: sizes.Scale) -> None:
     """Says so when the output size is one where the paper's weights lose the layout."""
     paper = paper_settings()
     if term_names(config) != ["content", "style"] or any(

@@ -30,6 +30,7 @@ from nst_tf.batch.progress import BatchProgress
 from nst_tf.batch.summary import JobResult, last_costs
 from nst_tf.config import Config, paper_settings
 from nst_tf.errors import UserError
+from nst_tf.images import sizes
 from nst_tf.objective.objective import Objective
 from nst_tf.objective.terms import make_terms
 from nst_tf.optim.loop import DivergedError, Schedule, StoppedError, run_loop
@@ -338,6 +339,8 @@ class BatchRunner:
             len(replicas),
             ", ".join(member.planned.job.name for member in members),
         )
+        height, width = shape[1:3]
+        stylize.note_small_image(config, sizes.Scale(0, width, height, config.num_iterations, 0))
         schedule = Schedule(config.log_every, config.save_every, config.checkpoint_every)
         ended: StoppedError | DivergedError | None = None
         try:
