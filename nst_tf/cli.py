@@ -10,7 +10,9 @@ config files and config.json always name the same things.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+from collections.abc import Iterable
 
 from absl import app, flags, logging
 
@@ -30,10 +32,10 @@ RESUME = flags.DEFINE_boolean(
 VERSION = flags.DEFINE_boolean("version", False, "Print the nst_tf version and exit.")
 
 
-def _define_setting_flags() -> dict[str, flags.FlagHolder]:
+def define_setting_flags(fields: Iterable[dataclasses.Field]) -> dict[str, flags.FlagHolder]:
     """One flag per config field, default None so that unset flags keep the config's value."""
     holders = {}
-    for field in settings():
+    for field in fields:
         kind, help_text = field.metadata["kind"], field.metadata["help"]
         if kind == "enum":
             holders[field.name] = flags.DEFINE_enum(
@@ -45,7 +47,7 @@ def _define_setting_flags() -> dict[str, flags.FlagHolder]:
     return holders
 
 
-_SETTINGS = _define_setting_flags()
+_SETTINGS = define_setting_flags(settings())
 
 
 def overrides_from_flags() -> dict:
