@@ -17,6 +17,7 @@ import sys
 from absl import app, flags, logging
 
 from nst_tf import __version__, cli
+from nst_tf.console import run_console_script
 from nst_tf.errors import UserError
 
 _CONTENTS = flags.DEFINE_string(
@@ -99,7 +100,7 @@ def main(argv: list[str]) -> None:
 
 
 def entry_point() -> None:
-    cli.run_console_script(main, cli.__name__, __name__)
+    run_console_script(main, cli.__name__, __name__)
 
 
 if __name__ == "__main__":

@@ -110,10 +110,9 @@ class StyleNetwork(tf.Module):
         self, image: tf.Tensor, weights: tf.Tensor, precision: str = "float32"
     ) -> tf.Tensor:
         dtype = tf.as_dtype(precision)
-        if weights.shape.rank == 4:
-            at_level = pyramid(weights, LEVELS)
-        else:
-            at_level = [weights] * LEVELS
+        image = tf.convert_to_tensor(image, tf.float32)
+        weights = tf.convert_to_tensor(weights, tf.float32)
+        at_level = pyramid(weights, LEVELS) if weights.shape.rank == 4 else [weights] * LEVELS
         layers = {layer.spec.name: layer for layer in self.layers}
 
         def conv(name: str, x: tf.Tensor) -> tf.Tensor:

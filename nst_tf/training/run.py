@@ -1,0 +1,309 @@
+"""One training run of nst-tf-train, orchestrated: read, plan the folder, build, loop, export.
+
+The run folder is nst-tf's (nst_tf.outputs.run_folder): config.json first (status "running"),
+checkpoints of the network and Adam every --checkpoint_every steps, and `--resume` continues
+from the newest intact one; only a larger --num_steps may differ. Because every sample is a
+function of the seed and its index (nst_tf.training.data), a resumed run sees the batches an
+uninterrupted run sees and logs the same losses. trace.csv holds every logged step's terms (the
+`iteration` column is the step), TensorBoard the same plus every style applied to a preview
+photo held out of training; preview.png is the latest of those. SIGINT and SIGTERM finish the
+step, checkpoint, export and exit (130, 143). At the end (and at a stop) the network is
+exported to saved_model/ (nst_tf.network.export).
+
+Under MultiWorkerMirroredStrategy every worker runs this with the same flags and a shared
+--output_dir; worker 0 writes the folder, the others save their (identical) checkpoints to a
+scratch folder that is removed, as tf.distribute requires every worker to save.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import shutil
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from nst_tf import build
+from nst_tf.errors import UserError
+from nst_tf.images import io
+from nst_tf.network import export
+from nst_tf.network.style_maps import IDENTITY
+from nst_tf.network.transformer import StyleNetwork
+from nst_tf.optim.loop import itstime
+from nst_tf.outputs.checkpoint import RunCheckpoints
+from nst_tf.outputs.progress import Progress
+from nst_tf.outputs.run_folder import RunFolder
+from nst_tf.outputs.writers import MultiWriter, TensorBoardWriter, TraceCsvWriter
+from nst_tf.runtime import signals
+from nst_tf.stylize import RunStoppedError
+from nst_tf.training.config import NetworkConfig, require_inputs
+from nst_tf.training.data import SampleStream, training_dataset
+from nst_tf.training.loss import TrainingLoss, style_table
+from nst_tf.training.photos import decode_photos, find_photos
+from nst_tf.training.trainer import Trainer
+from nst_tf.weights import locate
+
+TRACE_FILE = "trace.csv"
+PREVIEW_FILE = "preview.png"
+IDENTITY_NAME = "identity"
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainResult:
+    output_dir: str
+    saved_model: str
+    styles: tuple[str, ...]
+    trace: list[dict[str, float]]
+    seconds: float
+
+
+def style_name(path: str) -> str:
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def read_styles(config: NetworkConfig) -> list[np.ndarray]:
+    """Each style image as uint8, its long side --style_size (aspect kept) or its own."""
+    styles = []
+    for path in config.style_paths:
+        pixels = io.read_image(path, "style")
+        if config.style_size is not None:
+            height, width = pixels.shape[:2]
+            scale = config.style_size / max(height, width)
+            size = (max(1, round(width * scale)), max(1, round(height * scale)))
+            pixels = io.fit_image(pixels, *size, path)
+        styles.append(pixels)
+    return styles
+
+
+def is_chief(strategy: tf.distribute.Strategy) -> bool:
+    """Worker 0 of a multi-worker cluster, or the only process."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return True
+    worker_zero = resolver.task_type == "worker" and resolver.task_id == 0
+    return resolver.task_type == "chief" or worker_zero
+
+
+@dataclasses.dataclass
+class Base:
+    """The network a --finetune_from run adds styles to."""
+
+    network: StyleNetwork
+    styles: list[str]
+
+
+def load_base(config: NetworkConfig) -> Base | None:
+    if config.finetune_from is None:
+        return None
+    network, metadata = export.load(config.finetune_from, "--finetune_from")
+    if network.width != config.width:
+        logging.info(
+            "Fine-tuning keeps %s's width %g (--width=%g is not used)",
+            config.finetune_from,
+            network.width,
+            config.width,
+        )
+    return Base(network, list(metadata["styles"]))
+
+
+def start_from(network: StyleNetwork, base: Base) -> None:
+    """`network` takes base's weights; its new slots' gammas and betas start at the mean of
+    base's styles (a style-like start for the new rows, which alone are trained)."""
+    old = base.network.slots
+    for layer, trained in zip(network.layers, base.network.layers, strict=True):
+        layer.kernel.assign(trained.kernel)
+        for table, source in ((layer.gamma, trained.gamma), (layer.beta, trained.beta)):
+            styles = source[IDENTITY + 1 :] if old > 1 else source
+            fresh = tf.repeat(tf.reduce_mean(styles, axis=0, keepdims=True), network.slots - old, 0)
+            table.assign(tf.concat([source, fresh], axis=0))
+
+
+def choose_preview(config: NetworkConfig, photos: list[np.ndarray], paths: list[str]):
+    """(preview uint8 photo, training photos): --preview_image, else the first photo, held out
+    when there are others."""
+    if config.preview_image:
+        return io.read_image(config.preview_image, "preview"), photos
+    if len(photos) > 1:
+        logging.info("Holding %s out of training as the preview photo", paths[0])
+        return photos[0], photos[1:]
+    logging.info("Only one training photo: it is the preview photo too")
+    return photos[0], photos
+
+
+def preview_size(pixels: np.ndarray, short_side: int) -> np.ndarray:
+    height, width = pixels.shape[:2]
+    scale = short_side / min(height, width)
+    return io.resize(pixels, max(1, round(width * scale)), max(1, round(height * scale)))
+
+
+class Previews:
+    """Every slot applied to one photo: TensorBoard images and preview.png."""
+
+    def __init__(self, network: StyleNetwork, photo: np.ndarray, names: Sequence[str], precision):
+        self.photo = photo
+        self.names = list(names)
+        batch = np.repeat(photo[np.newaxis].astype(np.float32), network.slots, axis=0)
+        weights = np.eye(network.slots, dtype=np.float32)
+        self._run = tf.function(lambda: network(batch, weights, precision))
+
+    def images(self) -> dict[str, np.ndarray]:
+        pixels = np.clip(np.round(self._run().numpy()), 0, 255).astype(np.uint8)
+        return {f"preview/{name}": image for name, image in zip(self.names, pixels, strict=True)}
+
+
+def _log_line(step: int, terms: dict[str, float]) -> str:
+    shown = [name for name in terms if "/" not in name]
+    return f"Step {step}: " + ", ".join(f"{name} {terms[name]:.4g}" for name in shown)
+
+
+def train(
+    config: NetworkConfig, strategy: tf.distribute.Strategy, resume: bool = False
+) -> TrainResult:
+    """Runs `config` into its --output_dir (module doc); `resume` continues it."""
+    started = time.perf_counter()
+    config = dataclasses.replace(config, vgg_path=locate.resolve_vgg_path(config.vgg_path))
+    require_inputs(config)
+    replicas = strategy.num_replicas_in_sync
+    if config.batch_size % replicas:
+        raise UserError(
+            f"--batch_size={config.batch_size} does not split over {replicas} replicas; give a "
+            "multiple of it"
+        )
+    chief = is_chief(strategy)
+    folder = RunFolder(config.output_dir, config.to_dict())
+    if chief:
+        folder.check_writable()
+    mode = "always" if resume else "never"
+    plan = folder.plan(config.num_steps, mode, ("num_steps",), "num_steps")
+    base = load_base(config)
+    styles = read_styles(config)
+    paths = find_photos(config.train_images)
+    photos, paths = decode_photos(paths, config.photo_size)
+    logging.info("Training photos: %d from %s", len(photos), config.train_images)
+    preview, photos = choose_preview(config, photos, paths)
+
+    precision = build.resolve_precision(config)
+    weights = build.load_weights(config)
+    old_slots = base.network.slots if base else 1
+    slots = old_slots + len(styles)
+    names = [*(base.styles if base else []), *map(style_name, config.style_paths)]
+    with strategy.scope():
+        objective = build.make_objective(config, weights, precision["used"])
+        width = base.network.width if base else config.width
+        network = StyleNetwork(slots, width, config.seed)
+    if base:
+        start_from(network, base)
+    normalized = [io.normalize(style, config.means) for style in styles]
+    table = style_table(objective, normalized, config.image_size)
+    # A fine-tuning run trains (and samples) only its new slots.
+    trained = list(range(old_slots, slots)) if base else list(range(slots))
+    trainer = Trainer(
+        strategy,
+        network,
+        TrainingLoss(objective, table, config.means),
+        config.learning_rate,
+        config.batch_size,
+        precision["used"],
+        trained if base else None,
+    )
+    folder.weights, folder.precision = weights.provenance, precision
+    del weights
+
+    scratch = None if chief else os.path.join(config.output_dir, f".worker{os.getpid()}")
+    checkpoints = RunCheckpoints(
+        scratch or config.output_dir, trainer.state(), config.keep_checkpoints
+    )
+    offset = 0.0
+    if plan.action == "resume":
+        _, offset = checkpoints.restore(plan.checkpoint)
+    if chief:
+        folder.begin(plan, None)
+    clock = time.perf_counter()
+
+    def seconds() -> float:
+        return offset + time.perf_counter() - clock
+
+    writers: list = []
+    progress = None
+    if chief:
+        folder.write_record("running", plan.start, seconds(), styles=names)
+        writers.append(
+            TraceCsvWriter(folder.file(TRACE_FILE), keep_before=plan.start if plan.start else None)
+        )
+        if config.tensorboard:
+            writers.append(TensorBoardWriter(folder.file("tensorboard")))
+        progress = Progress(config.num_steps, start=plan.start, unit="steps", rate_unit="steps/s")
+    output = MultiWriter(writers)
+    slot_names = [IDENTITY_NAME, *names]
+    preview = preview_size(preview, config.image_size)
+    previews = Previews(network, preview, slot_names, precision["used"])
+    stream = SampleStream(photos, config.image_size, config.seed, trained)
+    steps = range(plan.start, config.num_steps)
+    data = training_dataset(stream, steps, config.batch_size, trainer.per_replica, trainer.replicas)
+    saved_model = folder.file(export.SAVED_MODEL)
+    total = config.num_steps
+    stopped = None
+    try:
+        with signals.stop_requests() as stop_requested:
+            for step, (batch, batch_slots) in zip(steps, data, strict=False):
+                terms = trainer.step(batch, batch_slots)
+                if not math.isfinite(terms["total"]):
+                    raise UserError(
+                        f"the loss became non-finite at step {step}; lower --learning_rate "
+                        f"(now {config.learning_rate:g}) and start afresh"
+                    )
+                if itstime(step, config.log_every, total, last=True):
+                    output.write_scalars(step, {**terms, "seconds": seconds()})
+                    if progress is not None:
+                        progress.clear()
+                    logging.info("%s", _log_line(step, terms))
+                if chief and itstime(step, config.preview_every, total, last=True):
+                    images = previews.images()
+                    output.write_images(step, images)
+                    io.save_image(
+                        folder.file(PREVIEW_FILE), io.side_by_side(previews.photo, *images.values())
+                    )
+                if progress is not None:
+                    progress.update(step)
+                checkpointed = itstime(step, config.checkpoint_every, total, last=True)
+                if checkpointed:
+                    checkpoints.save(step + 1, seconds())
+                    output.flush()
+                reason = stop_requested()
+                if reason is not None and step + 1 < total:
+                    if not checkpointed:
+                        checkpoints.save(step + 1, seconds())
+                    stopped = (reason, step + 1)
+                    break
+    finally:
+        output.close()
+        if progress is not None:
+            progress.close()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    about = {"config": config.to_dict(), "steps": trainer.steps}
+    if chief:
+        export.save(network, names, saved_model, **about)
+    if stopped is not None:
+        reason, done = stopped
+        if chief:
+            folder.write_record("interrupted", done, seconds(), styles=names, signal=reason)
+        raise RunStoppedError(
+            f"stopped by {reason} after step {done - 1}; a checkpoint and saved_model/ are in "
+            f"{config.output_dir}; continue with the same flags plus --resume",
+            signals.EXIT_CODES.get(reason, 1),
+        )
+    trace = []
+    if chief:
+        folder.write_record("completed", total, seconds(), styles=names)
+        trace = writers[0].rows
+        logging.info(
+            "Wrote %s (%s) in %.1f s", saved_model, json.dumps(names), time.perf_counter() - started
+        )
+    return TrainResult(config.output_dir, saved_model, tuple(names), trace, seconds())
