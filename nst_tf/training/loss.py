@@ -31,11 +31,14 @@ from nst_tf.objective.terms.base import TermImages
 STYLE_TERMS = ("style",)  # terms whose targets come from the style image
 
 
-def style_table(objective: Objective, styles: Sequence[np.ndarray], crop_size: int) -> Targets:
-    """The style terms' targets for slots [identity, style 1, ..., style N], stacked.
+def style_table(
+    objective: Objective, styles: Sequence[np.ndarray], crop_size: int, first_slot: int = 1
+) -> Targets:
+    """The style terms' targets for every slot of the network, stacked along a slot axis.
 
-    `styles` are normalized [1, h, w, 3]; the identity slot gets zeros of the same shapes
-    (its style cost is weighted 0, so their value does not matter).
+    `styles` are normalized [1, h, w, 3] and take slots first_slot, first_slot + 1, ...; the
+    slots before them (the identity, and a fine-tuned network's earlier styles, which are never
+    sampled) get zeros of the same shapes: the identity's style cost is weighted 0.
     """
     features = TargetFeatures(objective.extractor)
     crop = np.zeros([1, crop_size, crop_size, 3], np.float32)
@@ -45,8 +48,8 @@ def style_table(objective: Objective, styles: Sequence[np.ndarray], crop_size: i
         per_slot.append(
             {t.name: t.prepare(features, images) for t in objective.terms if t.name in STYLE_TERMS}
         )
-    identity = tf.nest.map_structure(tf.zeros_like, per_slot[0])
-    slots = [identity, *per_slot]  # slot IDENTITY = 0 first, then the styles in order
+    unused = tf.nest.map_structure(tf.zeros_like, per_slot[0])
+    slots = [unused] * first_slot + per_slot  # slot IDENTITY = 0 first
     return tf.nest.map_structure(lambda *parts: tf.concat(parts, axis=0), *slots)
 
 

@@ -200,7 +200,7 @@ def train(
     if base:
         start_from(network, base)
     normalized = [io.normalize(style, config.means) for style in styles]
-    table = style_table(objective, normalized, config.image_size)
+    table = style_table(objective, normalized, config.image_size, old_slots)
     # A fine-tuning run trains (and samples) only its new slots.
     trained = list(range(old_slots, slots)) if base else list(range(slots))
     trainer = Trainer(
