@@ -44,3 +44,18 @@ def run_console_script(main_fn: Callable[[list[str]], None], *modules: str) -> N
             flags.FLAGS.register_key_flag_for_module(sys.argv[0], name)
     logging.set_verbosity(logging.INFO)
     app.run(main_fn)
+
+
+def early_strategy(name: str) -> Callable[[], object] | None:
+    """For environment.configure's `startup`: a MultiWorkerMirroredStrategy must be made as
+    TensorFlow starts (it configures collective ops), so --distribute=multi_worker makes it
+    there; every other strategy is made later, as usual."""
+    if name != "multi_worker":
+        return None
+
+    def make() -> object:
+        from nst_tf.runtime.distribute import make_strategy
+
+        return make_strategy(name)
+
+    return make

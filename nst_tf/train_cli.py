@@ -17,7 +17,7 @@ import sys
 from absl import app, flags, logging
 
 from nst_tf import __version__
-from nst_tf.console import define_setting_flags, run_console_script
+from nst_tf.console import define_setting_flags, early_strategy, run_console_script
 from nst_tf.errors import UserError
 
 NAME = "nst-tf-train"
@@ -54,7 +54,8 @@ def main(argv: list[str]) -> None:
         return
     from nst_tf.runtime import environment
 
-    environment.configure(logging.get_verbosity())
+    distribute = _FLAGS["distribute"].value
+    started = environment.configure(logging.get_verbosity(), early_strategy(distribute))
     from nst_tf.config import load_config_table
     from nst_tf.runtime.distribute import make_strategy
     from nst_tf.stylize import RunStoppedError
@@ -65,7 +66,7 @@ def main(argv: list[str]) -> None:
         overrides = {name: holder.value for name, holder in _FLAGS["settings"].items()}
         table = load_config_table(_FLAGS["config"].value, NAME)
         config = make_network_config(table, overrides)
-        strategy = make_strategy(_FLAGS["distribute"].value, _FLAGS["tpu"].value)
+        strategy = started or make_strategy(distribute, _FLAGS["tpu"].value)
         result = train(config, strategy, resume=_FLAGS["resume"].value)
     except UserError as err:
         print(f"{NAME}: error: {err}", file=sys.stderr)
