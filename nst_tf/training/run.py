@@ -33,7 +33,6 @@ from nst_tf import build
 from nst_tf.errors import UserError
 from nst_tf.images import io
 from nst_tf.network import export
-from nst_tf.network.style_maps import IDENTITY
 from nst_tf.network.transformer import StyleNetwork
 from nst_tf.optim.loop import itstime
 from nst_tf.outputs.checkpoint import RunCheckpoints
@@ -42,11 +41,10 @@ from nst_tf.outputs.run_folder import RunFolder
 from nst_tf.outputs.writers import MultiWriter, TensorBoardWriter, TraceCsvWriter
 from nst_tf.runtime import signals
 from nst_tf.stylize import RunStoppedError
+from nst_tf.training.assemble import assemble, load_base, read_styles, style_name
 from nst_tf.training.config import NetworkConfig, require_inputs
 from nst_tf.training.data import SampleStream, training_dataset
-from nst_tf.training.loss import TrainingLoss, style_table
 from nst_tf.training.photos import decode_photos, find_photos
-from nst_tf.training.trainer import Trainer
 from nst_tf.weights import locate
 
 TRACE_FILE = "trace.csv"
@@ -63,24 +61,6 @@ class TrainResult:
     seconds: float
 
 
-def style_name(path: str) -> str:
-    return os.path.splitext(os.path.basename(path))[0]
-
-
-def read_styles(config: NetworkConfig) -> list[np.ndarray]:
-    """Each style image as uint8, its long side --style_size (aspect kept) or its own."""
-    styles = []
-    for path in config.style_paths:
-        pixels = io.read_image(path, "style")
-        if config.style_size is not None:
-            height, width = pixels.shape[:2]
-            scale = config.style_size / max(height, width)
-            size = (max(1, round(width * scale)), max(1, round(height * scale)))
-            pixels = io.fit_image(pixels, *size, path)
-        styles.append(pixels)
-    return styles
-
-
 def is_chief(strategy: tf.distribute.Strategy) -> bool:
     """Worker 0 of a multi-worker cluster, or the only process."""
     resolver = getattr(strategy, "cluster_resolver", None)
@@ -88,40 +68,6 @@ def is_chief(strategy: tf.distribute.Strategy) -> bool:
         return True
     worker_zero = resolver.task_type == "worker" and resolver.task_id == 0
     return resolver.task_type == "chief" or worker_zero
-
-
-@dataclasses.dataclass
-class Base:
-    """The network a --finetune_from run adds styles to."""
-
-    network: StyleNetwork
-    styles: list[str]
-
-
-def load_base(config: NetworkConfig) -> Base | None:
-    if config.finetune_from is None:
-        return None
-    network, metadata = export.load(config.finetune_from, "--finetune_from")
-    if network.width != config.width:
-        logging.info(
-            "Fine-tuning keeps %s's width %g (--width=%g is not used)",
-            config.finetune_from,
-            network.width,
-            config.width,
-        )
-    return Base(network, list(metadata["styles"]))
-
-
-def start_from(network: StyleNetwork, base: Base) -> None:
-    """`network` takes base's weights; its new slots' gammas and betas start at the mean of
-    base's styles (a style-like start for the new rows, which alone are trained)."""
-    old = base.network.slots
-    for layer, trained in zip(network.layers, base.network.layers, strict=True):
-        layer.kernel.assign(trained.kernel)
-        for table, source in ((layer.gamma, trained.gamma), (layer.beta, trained.beta)):
-            styles = source[IDENTITY + 1 :] if old > 1 else source
-            fresh = tf.repeat(tf.reduce_mean(styles, axis=0, keepdims=True), network.slots - old, 0)
-            table.assign(tf.concat([source, fresh], axis=0))
 
 
 def choose_preview(config: NetworkConfig, photos: list[np.ndarray], paths: list[str]):
@@ -188,30 +134,10 @@ def train(
     logging.info("Training photos: %d from %s", len(photos), config.train_images)
     preview, photos = choose_preview(config, photos, paths)
 
-    precision = build.resolve_precision(config)
     weights = build.load_weights(config)
-    old_slots = base.network.slots if base else 1
-    slots = old_slots + len(styles)
-    names = [*(base.styles if base else []), *map(style_name, config.style_paths)]
-    with strategy.scope():
-        objective = build.make_objective(config, weights, precision["used"])
-        width = base.network.width if base else config.width
-        network = StyleNetwork(slots, width, config.seed)
-    if base:
-        start_from(network, base)
-    normalized = [io.normalize(style, config.means) for style in styles]
-    table = style_table(objective, normalized, config.image_size, old_slots)
-    # A fine-tuning run trains (and samples) only its new slots.
-    trained = list(range(old_slots, slots)) if base else list(range(slots))
-    trainer = Trainer(
-        strategy,
-        network,
-        TrainingLoss(objective, table, config.means),
-        config.learning_rate,
-        config.batch_size,
-        precision["used"],
-        trained if base else None,
-    )
+    names = [style_name(path) for path in config.style_paths]
+    parts = assemble(config, strategy, weights, styles, names, base)
+    trainer, network, names, precision = parts.trainer, parts.network, parts.styles, parts.precision
     folder.weights, folder.precision = weights.provenance, precision
     del weights
 
@@ -243,7 +169,7 @@ def train(
     slot_names = [IDENTITY_NAME, *names]
     preview = preview_size(preview, config.image_size)
     previews = Previews(network, preview, slot_names, precision["used"])
-    stream = SampleStream(photos, config.image_size, config.seed, trained)
+    stream = SampleStream(photos, config.image_size, config.seed, parts.trained_slots)
     steps = range(plan.start, config.num_steps)
     data = training_dataset(stream, steps, config.batch_size, trainer.per_replica, trainer.replicas)
     saved_model = folder.file(export.SAVED_MODEL)
