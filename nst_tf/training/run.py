@@ -20,10 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
-import shutil
 import time
-from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -33,22 +30,16 @@ from nst_tf import build
 from nst_tf.errors import UserError
 from nst_tf.images import io
 from nst_tf.network import export
-from nst_tf.network.transformer import StyleNetwork
-from nst_tf.optim.loop import itstime
-from nst_tf.outputs.checkpoint import RunCheckpoints
-from nst_tf.outputs.progress import Progress
 from nst_tf.outputs.run_folder import RunFolder
-from nst_tf.outputs.writers import MultiWriter, TensorBoardWriter, TraceCsvWriter
 from nst_tf.runtime import signals
 from nst_tf.stylize import RunStoppedError
 from nst_tf.training.assemble import assemble, load_base, read_styles, style_name
 from nst_tf.training.config import NetworkConfig, require_inputs
 from nst_tf.training.data import SampleStream, training_dataset
+from nst_tf.training.outputs import Previews, TrainingOutputs
 from nst_tf.training.photos import decode_photos, find_photos
 from nst_tf.weights import locate
 
-TRACE_FILE = "trace.csv"
-PREVIEW_FILE = "preview.png"
 IDENTITY_NAME = "identity"
 
 
@@ -88,26 +79,6 @@ def preview_size(pixels: np.ndarray, short_side: int) -> np.ndarray:
     return io.resize(pixels, max(1, round(width * scale)), max(1, round(height * scale)))
 
 
-class Previews:
-    """Every slot applied to one photo: TensorBoard images and preview.png."""
-
-    def __init__(self, network: StyleNetwork, photo: np.ndarray, names: Sequence[str], precision):
-        self.photo = photo
-        self.names = list(names)
-        batch = np.repeat(photo[np.newaxis].astype(np.float32), network.slots, axis=0)
-        weights = np.eye(network.slots, dtype=np.float32)
-        self._run = tf.function(lambda: network(batch, weights, precision))
-
-    def images(self) -> dict[str, np.ndarray]:
-        pixels = np.clip(np.round(self._run().numpy()), 0, 255).astype(np.uint8)
-        return {f"preview/{name}": image for name, image in zip(self.names, pixels, strict=True)}
-
-
-def _log_line(step: int, terms: dict[str, float]) -> str:
-    shown = [name for name in terms if "/" not in name]
-    return f"Step {step}: " + ", ".join(f"{name} {terms[name]:.4g}" for name in shown)
-
-
 def train(
     config: NetworkConfig, strategy: tf.distribute.Strategy, resume: bool = False
 ) -> TrainResult:
@@ -141,39 +112,18 @@ def train(
     folder.weights, folder.precision = weights.provenance, precision
     del weights
 
-    scratch = None if chief else os.path.join(config.output_dir, f".worker{os.getpid()}")
-    checkpoints = RunCheckpoints(
-        scratch or config.output_dir, trainer.state(), config.keep_checkpoints
+    previews = Previews(
+        network,
+        preview_size(preview, config.image_size),
+        [IDENTITY_NAME, *names],
+        precision["used"],
     )
-    offset = 0.0
-    if plan.action == "resume":
-        _, offset = checkpoints.restore(plan.checkpoint)
+    outputs = TrainingOutputs(config, folder, plan, trainer.state(), previews, chief)
     if chief:
-        folder.begin(plan, None)
-    clock = time.perf_counter()
-
-    def seconds() -> float:
-        return offset + time.perf_counter() - clock
-
-    writers: list = []
-    progress = None
-    if chief:
-        folder.write_record("running", plan.start, seconds(), styles=names)
-        writers.append(
-            TraceCsvWriter(folder.file(TRACE_FILE), keep_before=plan.start if plan.start else None)
-        )
-        if config.tensorboard:
-            writers.append(TensorBoardWriter(folder.file("tensorboard")))
-        progress = Progress(config.num_steps, start=plan.start, unit="steps", rate_unit="steps/s")
-    output = MultiWriter(writers)
-    slot_names = [IDENTITY_NAME, *names]
-    preview = preview_size(preview, config.image_size)
-    previews = Previews(network, preview, slot_names, precision["used"])
+        folder.write_record("running", plan.start, outputs.seconds(), styles=names)
     stream = SampleStream(photos, config.image_size, config.seed, parts.trained_slots)
     steps = range(plan.start, config.num_steps)
     data = training_dataset(stream, steps, config.batch_size, trainer.per_replica, trainer.replicas)
-    saved_model = folder.file(export.SAVED_MODEL)
-    total = config.num_steps
     stopped = None
     try:
         with signals.stop_requests() as stop_requested:
@@ -184,52 +134,36 @@ def train(
                         f"the loss became non-finite at step {step}; lower --learning_rate "
                         f"(now {config.learning_rate:g}) and start afresh"
                     )
-                if itstime(step, config.log_every, total, last=True):
-                    output.write_scalars(step, {**terms, "seconds": seconds()})
-                    if progress is not None:
-                        progress.clear()
-                    logging.info("%s", _log_line(step, terms))
-                if chief and itstime(step, config.preview_every, total, last=True):
-                    images = previews.images()
-                    output.write_images(step, images)
-                    io.save_image(
-                        folder.file(PREVIEW_FILE), io.side_by_side(previews.photo, *images.values())
-                    )
-                if progress is not None:
-                    progress.update(step)
-                checkpointed = itstime(step, config.checkpoint_every, total, last=True)
-                if checkpointed:
-                    checkpoints.save(step + 1, seconds())
-                    output.flush()
+                checkpointed = outputs.after_step(step, terms)
                 reason = stop_requested()
-                if reason is not None and step + 1 < total:
+                if reason is not None and step + 1 < config.num_steps:
                     if not checkpointed:
-                        checkpoints.save(step + 1, seconds())
+                        outputs.checkpoint(step + 1)
                     stopped = (reason, step + 1)
                     break
     finally:
-        output.close()
-        if progress is not None:
-            progress.close()
-        if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
-    about = {"config": config.to_dict(), "steps": trainer.steps}
-    if chief:
-        export.save(network, names, saved_model, **about)
+        outputs.close()
+    return _finish(config, folder, outputs, parts, stopped, time.perf_counter() - started)
+
+
+def _finish(config, folder, outputs, parts, stopped, elapsed) -> TrainResult:
+    """Exports the network (worker 0), writes config.json's final status, or raises the stop."""
+    names, saved_model = parts.styles, folder.file(export.SAVED_MODEL)
+    if outputs.chief:
+        about = {"config": config.to_dict(), "steps": parts.trainer.steps}
+        export.save(parts.network, names, saved_model, **about)
     if stopped is not None:
         reason, done = stopped
-        if chief:
-            folder.write_record("interrupted", done, seconds(), styles=names, signal=reason)
+        if outputs.chief:
+            folder.write_record("interrupted", done, outputs.seconds(), styles=names, signal=reason)
         raise RunStoppedError(
             f"stopped by {reason} after step {done - 1}; a checkpoint and saved_model/ are in "
             f"{config.output_dir}; continue with the same flags plus --resume",
             signals.EXIT_CODES.get(reason, 1),
         )
     trace = []
-    if chief:
-        folder.write_record("completed", total, seconds(), styles=names)
-        trace = writers[0].rows
-        logging.info(
-            "Wrote %s (%s) in %.1f s", saved_model, json.dumps(names), time.perf_counter() - started
-        )
-    return TrainResult(config.output_dir, saved_model, tuple(names), trace, seconds())
+    if outputs.chief:
+        folder.write_record("completed", config.num_steps, outputs.seconds(), styles=names)
+        trace = outputs.trace.rows
+        logging.info("Wrote %s (%s) in %.1f s", saved_model, json.dumps(names), elapsed)
+    return TrainResult(config.output_dir, saved_model, tuple(names), trace, outputs.seconds())
