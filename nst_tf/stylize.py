@@ -162,7 +162,6 @@ def stylize(config: Config, resume: bool = False) -> RunResult:
     if not config.content or not config.style:
         raise UserError("both --content and --style images are required")
     folder = RunFolder(config.output_dir, config.to_dict())
-    folder.check_writable()
     # A --scales schedule must stay as it was: the checkpoint's image has its scale's size.
     allowed = RESUMABLE_CHANGES if config.scales is None else ()
     plan = folder.plan(total_iterations(config), "always" if resume else "never", allowed)
@@ -179,6 +178,7 @@ def run_planned(
     """Runs a planned ("start" or "resume") folder; `progress` and `weights` are nst-tf-batch's
     (shared by its jobs), else this run's own."""
     started = time.perf_counter()
+    folder.check_writable()
     total = total_iterations(config)
     weights = weights or load_weights(config)
     folder.weights = weights.provenance

@@ -88,9 +88,12 @@ def test_unknown_and_missing_keys():
         config.make_config(table)
 
 
-def test_unknown_config_name():
-    with pytest.raises(UserError, match="unknown config"):
+def test_unknown_config_name_lists_every_shipped_config():
+    with pytest.raises(UserError, match="unknown config 'picasso': use one of") as error:
         config.load_config_table("picasso")
+    shipped = config.shipped_configs()
+    assert {"paper", "fast", "gatys2016"} <= set(shipped)
+    assert ", ".join(shipped) in str(error.value)
 
 
 def test_config_file_by_path(tmp_path):

@@ -247,3 +247,15 @@ def test_tv_and_weighted_content_layers_add_trace_columns(tiny_vgg_path, tiny_im
     assert rows[-1]["tv"] < rows[0]["tv"]  # a strong weight smooths the noisy start
     paper = stylize.stylize(tiny_config(tiny_vgg_path, tiny_images, tmp_path / "paper")).trace
     assert "tv" not in paper[0] and "content/conv4_2" not in paper[0]  # the paper's columns
+
+
+def test_an_objective_without_the_papers_terms_logs_and_traces_what_it_has(
+    tiny_vgg_path, tiny_images, tmp_path, caplog
+):
+    config = tiny_config(tiny_vgg_path, tiny_images, tmp_path, terms=("content",), tv_weight=1.0)
+    with caplog.at_level("INFO"):
+        rows = stylize.stylize(config).trace
+    assert "content cost = " in caplog.text and "style cost = " not in caplog.text
+    assert "style_cost" not in rows[0] and {"total_cost", "content_cost", "tv"} <= set(rows[0])
+    header = (tmp_path / "trace.csv").read_text().splitlines()[0]
+    assert header.startswith("iteration,total_cost,content_cost,style_cost,tv")

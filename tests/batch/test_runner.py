@@ -215,3 +215,20 @@ def test_default_batch_size_is_one_on_cpus_and_what_memory_allows_on_accelerator
         visible[accelerator] = [f"/device:{accelerator}:0"]
         assert runner.default_batch_size(paper) == runner.MAX_BATCH
         visible[accelerator] = []
+
+
+def test_jobs_that_run_alone_advance_the_batch_progress_line(tiny_vgg_path, folders, tmp_path):
+    config = _base(tiny_vgg_path, tmp_path / "out", num_iterations=3, optimizer="lbfgs")
+    assert runner.why_not_batched(config)  # L-BFGS jobs run one by one
+    found = jobs.discover(
+        str(folders / "contents"), str(folders / "wave.jpg"), None, config.output_dir
+    )
+    planned = [
+        runner.plan_job(job, dataclasses.replace(config, **runner._paths(job))) for job in found
+    ]
+    progress = runner.BatchProgress(3, 9)
+    batch = runner.BatchRunner(config, 1, distribute.make_strategy("one_device"))
+    outcome = batch.run(planned, progress)
+    assert [r.status for r in outcome.results] == ["completed"] * 3
+    assert progress.iterations_done == 9
+    assert progress.line().startswith("jobs 3/3 done; progress: 9/9 iterations (100%)")
