@@ -3,9 +3,10 @@ Representation for Artistic Style", section 3 and magenta's image_stylization_tr
 
 256x256 crops, batch 16, 40,000 Adam steps at 1e-3, the full-width network (32-64-128 channels),
 ImageNet-like photos resized to a short side of 256 (magenta resizes to 258 and crops 256).
-The loss stays the paper's (configs/network.py): this project's VGG-19 objective, not
-magenta's VGG-16 one. About 1 GPU-day by the references' reports (docs/network.md gives the
-time per step measured here and an estimate for a GPU).
+The loss is configs/network.py's (the paper's terms on this project's VGG-19, beta 0.01), not
+magenta's VGG-16 one; the balance was chosen at CPU step counts and may want retuning here.
+The references report hours to a day on one GPU (docs/network.md: the time per step measured
+here, and an estimate for a current GPU).
 
     nst-tf-train --config=network_dumoulin --styles=a.jpg,b.jpg,c.jpg \\
         --train_images=/data/coco/train2014 --output_dir=output/network

@@ -37,6 +37,8 @@ def find_photos(spec: str) -> list[str]:
             for name in names
             if not name.startswith(".")
         ]
+    elif not glob.has_magic(spec) and not os.path.exists(spec):
+        raise UserError(f"--train_images: {spec} not found; pass a folder or a glob of photos")
     else:
         paths = glob.glob(spec, recursive=True)
     photos = sorted(path for path in paths if path.lower().endswith(EXTENSIONS))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -18,7 +19,9 @@ from nst_tf.images import io
 from nst_tf.network import export
 from nst_tf.network.transformer import StyleNetwork
 from nst_tf.outputs.writers import read_trace
+from nst_tf.runtime import signals
 from nst_tf.runtime.distribute import make_strategy
+from nst_tf.stylize import RunStoppedError
 from nst_tf.training.loss import TrainingLoss, style_table
 from nst_tf.training.photos import decode_photos, find_photos
 from nst_tf.training.run import train
@@ -126,3 +129,35 @@ def test_unreadable_photos_are_skipped_and_the_rest_kept(network_inputs, tmp_pat
     kept, paths = decode_photos(find_photos(str(folder)), 32)
     assert len(kept) == 5 and not any(path.endswith("broken.jpg") for path in paths)
     assert all(min(photo.shape[:2]) == 32 for photo in kept)
+
+
+def test_sigterm_checkpoints_exports_and_says_how_to_resume(
+    tiny_vgg_path, network_inputs, tmp_path, monkeypatch
+):
+
+    polls = iter([None, "SIGTERM"])  # the signal arrives during the second step
+
+    @contextlib.contextmanager
+    def stop_after_two():
+        yield lambda: next(polls, "SIGTERM")
+
+    monkeypatch.setattr(signals, "stop_requests", stop_after_two)
+    styles, photos = network_inputs
+    config = tiny_network_config(tiny_vgg_path, styles, photos, tmp_path, checkpoint_every=10)
+    with pytest.raises(
+        RunStoppedError, match=r"stopped by SIGTERM after step 1;.*--resume"
+    ) as stop:
+        train(config, make_strategy("one_device"))
+    assert stop.value.exit_code == 143
+    record = json.loads(pathlib.Path(tmp_path, "config.json").read_text())
+    assert (record["status"], record["completed_iterations"]) == ("interrupted", 2)
+    assert sorted(os.listdir(tmp_path / "checkpoints")) == [
+        "checkpoint", "ckpt-1.data-00000-of-00001", "ckpt-1.index",
+        "ckpt-2.data-00000-of-00001", "ckpt-2.index",
+    ]  # fmt: skip
+    assert export.load(str(tmp_path))[1]["steps"] == 2
+
+
+def test_a_missing_photo_folder_is_one_line(tmp_path):
+    with pytest.raises(UserError, match=r"--train_images: .*nothere not found"):
+        find_photos(str(tmp_path / "nothere"))
