@@ -18,6 +18,7 @@ controls that need more than that signature (batches, regions, bfloat16) stay ns
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from collections.abc import Sequence
@@ -67,7 +68,7 @@ def save(network: StyleNetwork, styles: Sequence[str], path: str, **about: Any) 
     tmp = f"{path}.tmp{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     module = _Serving(copy_network(network), len(styles))
-    tf.saved_model.save(module, tmp, signatures={"serving_default": module.serve})
+    _save_keeping_log_levels(module, tmp)
     metadata = {
         "format": FORMAT,
         "styles": list(styles),
@@ -83,6 +84,22 @@ def save(network: StyleNetwork, styles: Sequence[str], path: str, **about: Any) 
         os.replace(path, old)
     os.replace(tmp, path)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _save_keeping_log_levels(module: _Serving, path: str) -> None:
+    """tf.saved_model.save, without its side effect on logging.
+
+    TensorFlow's AutoTrackable sets absl's verbosity to FATAL while it lists a module's
+    functions and then sets it back, which pins the "absl" logger's own level (WARNING before
+    flags are parsed): a process that exported would then drop every later INFO line, the
+    paper's log lines included. The logger's level is put back as it was.
+    """
+    absl_logger = logging.getLogger("absl")
+    level = absl_logger.level
+    try:
+        tf.saved_model.save(module, path, signatures={"serving_default": module.serve})
+    finally:
+        absl_logger.setLevel(level)
 
 
 def saved_model_path(model_dir: str) -> str:

@@ -12,8 +12,9 @@ licences written beside them (LICENCES.md):
   copyright file), fetched with `apt-get download` when apt reaches a Debian mirror; without
   apt the PyPI photos alone are fetched, with a line saying so.
 
-Eighteen photos are few (the references train on COCO's 80,000): nst-tf-train's multi-scale
-random crops make up for some of it (docs/network.md).
+nst_tf.weights.fetch's `fetch_training_photos` fetches them (this module holds the pins and
+the Debian download). Eighteen photos are few (the references train on COCO's 80,000):
+nst-tf-train's multi-scale random crops make up for some of it (docs/network.md).
 """
 
 from __future__ import annotations
@@ -27,8 +28,7 @@ import sys
 import tempfile
 
 from nst_tf.errors import UserError
-from nst_tf.files import atomic_path, write_text
-from nst_tf.weights.fetch import fetch_example_images
+from nst_tf.files import atomic_path
 
 PYPI_PHOTOS = {
     "scikit-image==0.25.2": {
@@ -79,17 +79,6 @@ LICENCES = """# Training photos and their licences
 | china.jpg, flower.jpg | scikit-learn 1.6.1 (danielbuechele, vultilion on Flickr) | CC-BY 2.0 |
 | the other .jpg files | Debian mate-backgrounds 1.26.0, nature/ (see its copyright) | GPL-2+ |
 """
-
-
-def fetch_training_photos(out_dir: str) -> list[str]:
-    """Puts the photos in `out_dir` (skipping those already there); returns their paths."""
-    os.makedirs(out_dir, exist_ok=True)
-    paths = []
-    for requirement, images in PYPI_PHOTOS.items():
-        paths += fetch_example_images(out_dir, requirement, images)
-    paths += fetch_debian_photos(out_dir)
-    write_text(os.path.join(out_dir, "LICENCES.md"), LICENCES)
-    return paths
 
 
 def _sha256(blob: bytes) -> str:
