@@ -102,13 +102,16 @@ def test_masks_put_each_style_in_its_region_and_leave_the_rest(trained):
     left[:, :16] = 1.0
     regions = Stylizer(network, Controls((1, 1)), "float32")(photo, [left, np.zeros_like(left)])
     first = Stylizer(network, Controls((1, 0)), "float32")(photo)
-    # Far from the boundary (the 9x9 and 3x3 convolutions see a few pixels across it) the left
-    # half is the first style and the uncovered right half stays close to the photo.
-    assert np.abs(regions[0, :, :8].astype(int) - first[0, :, :8]).max() <= 2
-    assert (
-        np.abs(regions[0, :, 24:].astype(int) - photo[0, :, 24:]).mean()
-        < np.abs(first[0, :, 24:].astype(int) - photo[0, :, 24:]).mean()
-    )
+    # Far from the boundary the left half is the first style's and the right half the photo's
+    # (not exactly: the 9x9 convs, the downsampled layers and the whole-image normalisation
+    # statistics see across it).
+    left, right = np.s_[0, :, :8], np.s_[0, :, 24:]
+
+    def gap(a, b):
+        return np.abs(a.astype(np.float32) - b.astype(np.float32)).mean()
+
+    assert gap(regions[left], first[left]) < 0.2 * gap(regions[left], photo[left])
+    assert gap(regions[right], photo[right]) < 0.2 * gap(regions[right], first[right])
 
 
 def test_wrong_style_weights_and_a_missing_model_are_one_line_each(trained, tmp_path):
