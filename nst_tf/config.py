@@ -153,19 +153,45 @@ class Config:
     content_normalization: str = setting(
         "enum",
         "Eq. 1's normalisation: paper (sum / (4 n_H n_W n_C)) or gatys2016 (sum / 2, Gatys et "
-        "al. CVPR 2016 eq. 1, which their alpha/beta ratio assumes).",
+        "al. CVPR 2016 eq. 1, which their alpha/beta ratio assumes) or mean (sum / (n_H n_W "
+        "n_C), Torch's MSE, Li & Wand 2016's).",
         CONTENT_NORMALIZATIONS,
     )
     # Issue 15: the objective as named terms (nst_tf/objective/terms/).
     terms: tuple[str, ...] = setting(
         "list",
         f"Cost terms of the objective, by name ({', '.join(TERMS)}; paper: content,style). A term "
-        "with a weight flag of its own (--tv_weight) joins when that weight is positive.",
+        "with a weight flag of its own (--tv_weight, --photorealism_weight, --mrf_weight) joins "
+        "when that weight is positive.",
     )
     tv_weight: float = setting(
         "float",
         "Total variation weight (0 in the paper): 1/2 sum of squared differences of neighbouring "
         "pixels, jcjohnson/neural-style's -tv_weight.",
+    )
+    # Issue 16: Li & Wand 2016's MRF term (nst_tf/objective/terms/mrf.py).
+    mrf_weight: float = setting(
+        "float",
+        "MRF term weight (0 in the paper; Li & Wand: 1e-4): each 3x3 feature patch against its "
+        "nearest style patch by normalised cross-correlation, recomputed every step.",
+    )
+    mrf_layers: WeightedLayers = setting(
+        "string",
+        "MRF layers and weights, e.g. conv3_1:1,conv4_1:1 (Li & Wand's relu3_1, relu4_1).",
+    )
+    mrf_stride: int = setting(
+        "integer", "Stride of the generated image's MRF patches on the feature map (theirs: 2)."
+    )
+    mrf_style_stride: int = setting(
+        "integer", "Stride at which MRF patches are sampled from the style (theirs: 2)."
+    )
+    mrf_rotations: int = setting(
+        "integer",
+        "MRF style copies rotated by i pi/24, i in [-n, n] (Li & Wand: 1; 0: the style alone).",
+    )
+    mrf_scales: int = setting(
+        "integer",
+        "MRF style copies scaled by 1.05^j, j in [-n, n] (Li & Wand: 1; 0: the style alone).",
     )
     # Issue 10b: large images.
     recompute: bool | None = setting(
@@ -173,6 +199,26 @@ class Config:
         "Recompute each VGG block's activations in the backward pass instead of keeping them: "
         "a little less memory (9-11% measured), 1.2-1.4x the time. Unset: only where the memory "
         "estimate says the plain step does not fit and this does.",
+    )
+    # Issue 16: Luan et al. 2017 (Deep Photo Style Transfer), configs/luan2017.py.
+    photorealism_weight: float = setting(
+        "float",
+        "Luan et al.'s photorealism weight lambda (0 in the paper; theirs 1e4): lambda x sum "
+        "over colours of V^T L V, L the matting Laplacian of the content, V the result in [0, 1].",
+    )
+    content_segmentation: str | None = setting(
+        "string",
+        "Colour-coded segmentation of the content (Luan et al.'s: blue, green, black, white, red, "
+        "yellow, grey, lightblue, purple regions); needs --style_segmentation. Each class takes "
+        "the style of the style's region of the same colour.",
+    )
+    style_segmentation: str | None = setting(
+        "string", "Colour-coded segmentation of the style image, for --content_segmentation."
+    )
+    smooth_local_affine: bool = setting(
+        "boolean",
+        "Luan et al.'s post-process of the result (off in the paper): refit it as a bilaterally "
+        "smoothed local affine map of the content's colours (about 10-20 s at 400x300).",
     )
 
     def validate(self) -> Config:
@@ -197,6 +243,12 @@ class Config:
         require(self.noise_range >= 0, "noise_range", "zero or positive", self.noise_range)
         require(0 <= self.seed < 2**32, "seed", "within [0, 2**32)", self.seed)
         check_objective(self)
+        check_layers(self, "mrf_layers")
+        require(self.mrf_weight >= 0, "mrf_weight", "zero or positive", self.mrf_weight)
+        for name in ("mrf_stride", "mrf_style_stride"):
+            require(getattr(self, name) > 0, name, "a positive integer", getattr(self, name))
+        for name in ("mrf_rotations", "mrf_scales"):
+            require(getattr(self, name) >= 0, name, "zero or positive", getattr(self, name))
         if not self.init:
             raise UserError(f"--init is empty: give one of {', '.join(INITS)} or an image path")
         check_choices(self)
@@ -208,6 +260,14 @@ class Config:
         _check_styles(self)
         # Issue 10b: the scale schedule.
         _check_scales(self.scales, self.scale_iterations)
+        # Issue 16: Luan et al.'s photorealism term and segmentations.
+        require(
+            self.photorealism_weight >= 0,
+            "photorealism_weight",
+            "zero or positive",
+            self.photorealism_weight,
+        )
+        _check_segmentations(self)
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -236,17 +296,22 @@ def check_choices(settings: Any) -> None:
             raise UserError(f"--{field.name} must be one of {', '.join(choices)}, got {value}")
 
 
+def check_layers(settings: Any, flag: str) -> None:
+    """A weighted-layers setting: not empty, known VGG-19 layers, weights finite and >= 0."""
+    layers = getattr(settings, flag)
+    if not layers:
+        raise UserError(f"--{flag} is empty: give at least one layer, e.g. conv4_2:1.0")
+    for name, weight in layers:
+        if not (math.isfinite(weight) and weight >= 0):
+            raise UserError(f"--{flag} weight of {name} must be finite and >= 0, got {weight}")
+    vgg.check_layer_names(name for name, _ in layers)
+
+
 def check_objective(settings: Any) -> None:
     """The objective's settings, shared by nst-tf and nst-tf-train: layers and their weights,
     terms, tv_weight, means."""
     for flag in ("content_layer", "style_layers"):
-        layers = getattr(settings, flag)
-        if not layers:
-            raise UserError(f"--{flag} is empty: give at least one layer, e.g. conv4_2:1.0")
-        for name, weight in layers:
-            if not (math.isfinite(weight) and weight >= 0):
-                raise UserError(f"--{flag} weight of {name} must be finite and >= 0, got {weight}")
-        vgg.check_layer_names(name for name, _ in layers)
+        check_layers(settings, flag)
     unknown = [name for name in settings.terms if name not in TERMS]
     if unknown or not settings.terms:
         raise UserError(
@@ -286,6 +351,11 @@ def shipped_configs() -> list[str]:
     return sorted(
         name[:-3] for name in os.listdir(folder) if name.endswith(".py") and name != "__init__.py"
     )
+
+
+def paper_settings() -> dict[str, Any]:
+    """configs/paper.py's values: what a run made before a setting existed used for it."""
+    return make_config(load_config_table("paper")).to_dict()
 
 
 def load_config_table(name_or_path: str, command: str = "nst-tf") -> dict[str, Any]:
@@ -351,7 +421,7 @@ def coerce(name: str, kind: str, value: Any) -> Any:
             if not all(number.is_integer() for number in numbers):
                 raise ValueError(value)
             return tuple(int(number) for number in numbers)
-        if name in ("content_layer", "style_layers"):
+        if name in ("content_layer", "style_layers", "mrf_layers"):
             layers = parse_layers(value, name) if isinstance(value, str) else value
             return tuple((str(layer), float(weight)) for layer, weight in layers)
         if name == "terms":
@@ -427,6 +497,27 @@ def _check_styles(config: Config) -> None:
                 "--style_blend_weights blends styles everywhere and --style_masks puts each "
                 "style in its own region: give one of them"
             )
+
+
+def _check_segmentations(config: Config) -> None:
+    """Both segmentations or neither, for one style image without --style_masks."""
+    given = [
+        f"--{name}"
+        for name in ("content_segmentation", "style_segmentation")
+        if getattr(config, name)
+    ]
+    if not given:
+        return
+    if len(given) == 1:
+        raise UserError(
+            f"{given[0]} needs the other image's segmentation too: give both "
+            "--content_segmentation and --style_segmentation"
+        )
+    if len(split_paths(config.style)) > 1 or config.style_masks:
+        raise UserError(
+            "--content_segmentation/--style_segmentation match the regions of one --style image; "
+            "give one style and no --style_masks"
+        )
 
 
 # Issue 10b: the scale schedule.

@@ -23,10 +23,11 @@ from nst_tf.config import (
 )
 from nst_tf.errors import UserError
 from nst_tf.model import vgg
-from nst_tf.objective.terms import CONTENT_NORMALIZATIONS, TERMS
+from nst_tf.objective.terms import CONTENT_NORMALIZATIONS
 
 COMMAND = "nst-tf-train"
 PRECISIONS = (*vgg.PRECISIONS, "auto")
+TRAINING_TERMS = ("content", "style", "tv")  # terms whose targets the training loss provides
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,7 +80,7 @@ class NetworkConfig:
     means: tuple[float, float, float] = setting("list", "RGB means subtracted before VGG.")
     pooling: str = setting("enum", "VGG pooling (paper: avg).", vgg.POOLINGS)
     terms: tuple[str, ...] = setting(
-        "list", f"Cost terms by name ({', '.join(TERMS)}); tv joins when --tv_weight > 0."
+        "list", f"Cost terms by name ({', '.join(TRAINING_TERMS)}); tv joins when --tv_weight > 0."
     )
     content_layer: WeightedLayers = setting("string", "Content layer(s), e.g. conv4_2.")
     style_layers: WeightedLayers = setting(
@@ -138,6 +139,12 @@ class NetworkConfig:
         require(self.width > 0, "width", "positive", self.width)
         require(0 <= self.seed < 2**31, "seed", "within [0, 2**31)", self.seed)
         check_objective(self)
+        unsupported = sorted(set(self.terms) - set(TRAINING_TERMS))
+        if unsupported:
+            raise UserError(
+                f"--terms: nst-tf-train trains with {', '.join(TRAINING_TERMS)}, not "
+                f"{', '.join(unsupported)} (their targets are per photo or per job)"
+            )
         check_choices(self)
         return self
 
