@@ -23,7 +23,7 @@ from nst_tf.network import export
 from nst_tf.network.style_maps import IDENTITY
 from nst_tf.network.transformer import StyleNetwork
 from nst_tf.training.config import NetworkConfig
-from nst_tf.training.loss import TrainingLoss, style_table
+from nst_tf.training.loss import TrainingLoss, style_table, training_objective
 from nst_tf.training.trainer import Trainer
 
 
@@ -102,7 +102,7 @@ def assemble(
     old_slots = base.network.slots if base else 1
     slots = old_slots + len(style_pixels)
     with strategy.scope():
-        objective = build.make_objective(config, weights, precision["used"])
+        objective = training_objective(config, weights, precision["used"])
         width = base.network.width if base else config.width
         network = StyleNetwork(slots, width, config.seed)
     if base:

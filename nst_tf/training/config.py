@@ -9,7 +9,7 @@ they mean for nst-tf: the training loss is built from the same cost terms.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar
+from typing import Any
 
 from nst_tf.config import (
     WeightedLayers,
@@ -106,9 +106,6 @@ class NetworkConfig:
         "stay float32) or auto (bfloat16 where the hardware runs it fast).",
         PRECISIONS,
     )
-
-    # Each style is its own target in training (nst_tf.objective.terms.style reads this).
-    style_blend_weights: ClassVar[None] = None
 
     @property
     def style_paths(self) -> tuple[str, ...]:

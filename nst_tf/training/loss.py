@@ -23,12 +23,38 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
+from nst_tf.model import vgg
 from nst_tf.network.style_maps import IDENTITY
 from nst_tf.objective.features import TargetFeatures
 from nst_tf.objective.objective import Objective, Targets, Terms
-from nst_tf.objective.terms.base import TermImages
+from nst_tf.objective.terms.base import Term, TermImages
+from nst_tf.objective.terms.content import ContentTerm
+from nst_tf.objective.terms.style import StyleTerm
+from nst_tf.objective.terms.tv import TotalVariationTerm
+from nst_tf.training.config import NetworkConfig
 
 STYLE_TERMS = ("style",)  # terms whose targets come from the style image
+
+
+def training_terms(config: NetworkConfig) -> list[Term]:
+    """The loss's terms, `config.terms` then tv when --tv_weight > 0, built as nst-tf builds
+    them (the same classes and settings) from nst-tf-train's own settings."""
+    build = {
+        "content": lambda: ContentTerm(
+            config.content_layer, config.alpha, config.content_normalization
+        ),
+        "style": lambda: StyleTerm(config.style_layers, config.beta, pooling=config.pooling),
+        "tv": lambda: TotalVariationTerm(config.tv_weight),
+    }
+    names = [*config.terms, *(["tv"] if config.tv_weight > 0 else [])]
+    return [build[name]() for name in dict.fromkeys(names)]
+
+
+def training_objective(config: NetworkConfig, weights: vgg.VggWeights, precision: str) -> Objective:
+    """The terms over a VGG extractor built only as deep as they read."""
+    terms = training_terms(config)
+    layers = list(dict.fromkeys(name for term in terms for name in term.layers))
+    return Objective(vgg.build_feature_extractor(weights, layers, config.pooling, precision), terms)
 
 
 def style_table(

@@ -22,7 +22,7 @@ from nst_tf.outputs.writers import read_trace
 from nst_tf.runtime import signals
 from nst_tf.runtime.distribute import make_strategy
 from nst_tf.stylize import RunStoppedError
-from nst_tf.training.loss import TrainingLoss, style_table
+from nst_tf.training.loss import TrainingLoss, style_table, training_objective
 from nst_tf.training.photos import decode_photos, find_photos
 from nst_tf.training.run import train
 from nst_tf.training.trainer import Trainer
@@ -34,7 +34,7 @@ COSTS = ("total_cost", "content_cost", "style_cost", "tv")
 def test_training_steps_lower_the_loss(tiny_vgg_path, network_inputs, tmp_path):
     styles, photos = network_inputs
     config = tiny_network_config(tiny_vgg_path, styles, photos, tmp_path, learning_rate=0.02)
-    objective = build.make_objective(config, build.load_weights(config), "float32")
+    objective = training_objective(config, build.load_weights(config), "float32")
     style_images = [io.normalize(io.read_image(path), config.means) for path in config.style_paths]
     loss = TrainingLoss(objective, style_table(objective, style_images, 24), config.means)
     strategy = make_strategy("one_device")
@@ -161,3 +161,11 @@ def test_sigterm_checkpoints_exports_and_says_how_to_resume(
 def test_a_missing_photo_folder_is_one_line(tmp_path):
     with pytest.raises(UserError, match=r"--train_images: .*nothere not found"):
         find_photos(str(tmp_path / "nothere"))
+
+
+def test_terms_the_training_loss_cannot_provide_are_one_line(
+    tiny_vgg_path, network_inputs, tmp_path
+):
+    styles, photos = network_inputs
+    with pytest.raises(UserError, match="trains with content, style, tv, not mrf"):
+        tiny_network_config(tiny_vgg_path, styles, photos, tmp_path, terms="content,style,mrf")

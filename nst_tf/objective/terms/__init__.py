@@ -23,13 +23,9 @@ CONTENT_NORMALIZATIONS = ("paper", "gatys2016", "mean")
 
 
 def term_names(config: Any) -> list[str]:
-    """The objective's terms in order: `config.terms`, then optional ones with a weight.
-
-    A config without an optional term's weight setting (nst-tf-train's has only tv_weight)
-    leaves that term off.
-    """
+    """The objective's terms in order: `config.terms`, then optional ones with a weight."""
     names = list(config.terms)
-    names += [name for name, setting in WEIGHTED.items() if getattr(config, setting, 0) > 0]
+    names += [name for name, setting in WEIGHTED.items() if getattr(config, setting) > 0]
     return list(dict.fromkeys(names))
 
 
