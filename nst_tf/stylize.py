@@ -32,6 +32,7 @@ from nst_tf.errors import UserError
 from nst_tf.images import io, local_affine, sizes
 from nst_tf.images.masks import resize_mask
 from nst_tf.model import vgg
+from nst_tf.objective.terms import term_names
 from nst_tf.optim.loop import DivergedError, Schedule, StoppedError, run_loop
 from nst_tf.outputs.progress import Progress
 from nst_tf.outputs.run_folder import GENERATED_IMAGE, RESUMABLE_CHANGES, Plan, RunFolder
@@ -208,6 +209,8 @@ def run_planned(
                 outputs.track(run.optimizer.state(), plan.checkpoint if first else None)
                 if first:
                     folder.write_record("running", plan.start, outputs.seconds())
+                if scale.end == total:
+                    _note_small_image(config, scale)
                 final = run_loop(
                     run.optimizer,
                     run.targets,
@@ -248,6 +251,24 @@ def run_planned(
     folder.finish("completed", pixels, total, outputs.seconds(), panels(run.inputs))
     logging.info("Wrote %s in %.1f s", folder.file(GENERATED_IMAGE), time.perf_counter() - started)
     return RunResult(config.output_dir, pixels, outputs.trace.rows, outputs.seconds())
+
+
+# Besides alpha, beta and the terms (the paper's two, no optional one), what makes the
+# objective the paper's: the small-image note was measured for it only (another eq. 1 or other
+# style weights balance the terms otherwise).
+PAPER_OBJECTIVE = ("content_layer", "style_layers", "content_normalization", "pooling")
+
+
+def _note_small_image(config: Config, scale: sizes.Scale) -> None:
+    """Says so when the output size is one where the paper's weights lose the layout."""
+    paper = paper_settings()
+    if term_names(config) != ["content", "style"] or any(
+        getattr(config, name) != paper[name] for name in PAPER_OBJECTIVE
+    ):
+        return
+    note = sizes.small_image_note(scale.width, scale.height, config.alpha, config.beta)
+    if note:
+        logging.info("%s", note)
 
 
 def _smoothed(pixels: np.ndarray, content: np.ndarray) -> np.ndarray:

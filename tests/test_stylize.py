@@ -259,3 +259,18 @@ def test_an_objective_without_the_papers_terms_logs_and_traces_what_it_has(
     assert "style_cost" not in rows[0] and {"total_cost", "content_cost", "tv"} <= set(rows[0])
     header = (tmp_path / "trace.csv").read_text().splitlines()[0]
     assert header.startswith("iteration,total_cost,content_cost,style_cost,tv")
+
+
+def test_a_run_below_the_papers_size_says_that_its_layout_fades(
+    tiny_vgg_path, tiny_images, tmp_path, caplog
+):
+    with caplog.at_level("INFO"):
+        stylize.stylize(tiny_config(tiny_vgg_path, tiny_images, tmp_path / "small"))
+    assert "40x30 is smaller than the paper's 400x300" in caplog.text
+    caplog.clear()
+    others = {"alpha": 1e5, "content_normalization": "gatys2016", "tv_weight": 1.0}
+    for name, setting in others.items():
+        config = tiny_config(tiny_vgg_path, tiny_images, tmp_path / name, **{name: setting})
+        with caplog.at_level("INFO"):
+            stylize.stylize(config)
+        assert "smaller than the paper's" not in caplog.text, name

@@ -2,7 +2,8 @@
 
 --scales is a schedule of sizes (coarse to fine): each `Scale` is a run of its own size and its
 share of the iterations, numbered over the whole run (with --scales=200,400
---scale_iterations=150,50, iteration 150 is the first at 400 px).
+--scale_iterations=150,50, iteration 150 is the first at 400 px). `small_image_note` says when an
+output size is one where the paper's weights lose the photograph's layout.
 """
 
 from __future__ import annotations
@@ -52,6 +53,31 @@ def style_size(
     if style_scale is None:
         return generated_size
     return fit_long_side(*style_size, max(1, round(style_scale * max(generated_size))))
+
+
+# Issue 18: below the paper's size its weights lose the photograph's layout (measured on the
+# paper's pair, docs/controls.md#small-images).
+PAPER_LONG_SIDE = 400
+PAPER_STYLE_RATIO = 4.0  # configs/paper.py: beta / alpha = 40 / 10
+
+
+def small_image_note(width: int, height: int, alpha: float, beta: float) -> str | None:
+    """A line for a run of the paper's objective below 400 px at its balance, else None.
+
+    With the paper's alpha and beta the content term holds nothing (alpha = 0 gives the same
+    picture at 200 and 400 px): the layout is the start image's, and the style repaints what
+    its deep layers see whole, objects up to about 70 px (conv4_1's receptive field). At
+    400x300 the Louvre's pyramid is larger than that and stays; at 200x150 it is not and goes.
+    Runs that weigh the content more than the paper (beta / alpha < 4) are left alone, and so
+    is the paper's 400x300; the caller checks that the objective is the paper's otherwise.
+    """
+    if max(width, height) >= PAPER_LONG_SIDE or beta < PAPER_STYLE_RATIO * alpha:
+        return None
+    return (
+        f"{width}x{height} is smaller than the paper's 400x300: at its alpha/beta the style "
+        "repaints objects smaller than about 70 px, so the photograph's layout fades; "
+        "--alpha=1e4 at 300 px, 1e5 at 200 px (3e5 with L-BFGS) keeps it (README, Small images)"
+    )
 
 
 @dataclasses.dataclass(frozen=True)
