@@ -17,6 +17,7 @@ import sys
 from absl import app, flags, logging
 
 from nst_tf import __version__, cli
+from nst_tf.console import early_strategy, run_console_script
 from nst_tf.errors import UserError
 
 _CONTENTS = flags.DEFINE_string(
@@ -63,7 +64,7 @@ def main(argv: list[str]) -> None:
         return
     from nst_tf.runtime import environment
 
-    environment.configure(logging.get_verbosity())
+    started = environment.configure(logging.get_verbosity(), early_strategy(_DISTRIBUTE.value))
     from nst_tf.batch import jobs, runner, summary
     from nst_tf.runtime import distribute
 
@@ -80,7 +81,7 @@ def main(argv: list[str]) -> None:
         if _BATCH_SIZE.value is not None and _BATCH_SIZE.value < 1:
             raise UserError(f"--batch_size must be a positive integer, got {_BATCH_SIZE.value}")
         batch = jobs.discover(_CONTENTS.value, _STYLES.value, _MANIFEST.value, config.output_dir)
-        strategy = distribute.make_strategy(_DISTRIBUTE.value, _TPU.value)
+        strategy = started or distribute.make_strategy(_DISTRIBUTE.value, _TPU.value)
         outcome = runner.run_batch(config, batch, _BATCH_SIZE.value, strategy)
         print(summary.table(outcome.results))
         print(f"summary: {summary.write_csv(config.output_dir, outcome.results, _summary_name())}")
@@ -99,7 +100,7 @@ def main(argv: list[str]) -> None:
 
 
 def entry_point() -> None:
-    cli.run_console_script(main, cli.__name__, __name__)
+    run_console_script(main, cli.__name__, __name__)
 
 
 if __name__ == "__main__":

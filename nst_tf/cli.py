@@ -16,6 +16,7 @@ from absl import app, flags, logging
 
 from nst_tf import __version__
 from nst_tf.config import Config, load_config_table, make_config, settings
+from nst_tf.console import define_setting_flags, run_console_script
 from nst_tf.errors import UserError
 
 _CONFIG = flags.DEFINE_string(
@@ -30,22 +31,7 @@ RESUME = flags.DEFINE_boolean(
 VERSION = flags.DEFINE_boolean("version", False, "Print the nst_tf version and exit.")
 
 
-def _define_setting_flags() -> dict[str, flags.FlagHolder]:
-    """One flag per config field, default None so that unset flags keep the config's value."""
-    holders = {}
-    for field in settings():
-        kind, help_text = field.metadata["kind"], field.metadata["help"]
-        if kind == "enum":
-            holders[field.name] = flags.DEFINE_enum(
-                field.name, None, field.metadata["choices"], help_text
-            )
-        else:
-            define = getattr(flags, f"DEFINE_{kind}")
-            holders[field.name] = define(field.name, None, help_text)
-    return holders
-
-
-_SETTINGS = _define_setting_flags()
+_SETTINGS = define_setting_flags(settings(), __name__)
 
 
 def overrides_from_flags() -> dict:
@@ -78,19 +64,6 @@ def main(argv: list[str]) -> None:
     except stylize.RunStoppedError as stop:
         print(f"nst-tf: {stop}", file=sys.stderr)
         sys.exit(stop.exit_code)
-
-
-def run_console_script(main_fn, *modules: str) -> None:
-    """app.run for a console script whose --help lists the flags of `modules`.
-
-    Under a console script the main module is the generated wrapper, so --help would list none
-    of the flags; registering them as its key flags puts them in --help.
-    """
-    for module in modules:
-        for name in flags.FLAGS.get_flags_for_module(module):
-            flags.FLAGS.register_key_flag_for_module(sys.argv[0], name)
-    logging.set_verbosity(logging.INFO)
-    app.run(main_fn)
 
 
 def entry_point() -> None:

@@ -6,7 +6,13 @@ import pytest
 
 from nst_tf.images.io import save_image
 from nst_tf.weights import matconvnet
-from tests.helpers import PAPER_MEANS, smooth_image, tiny_vgg_weights
+from tests.helpers import (
+    PAPER_MEANS,
+    smooth_image,
+    tiny_network_config,
+    tiny_vgg_weights,
+    training_photos,
+)
 
 
 @pytest.fixture(scope="session")
@@ -24,3 +30,30 @@ def tiny_images(tmp_path_factory) -> tuple[str, str]:
     save_image(content, smooth_image(40, 30, seed=1))
     save_image(style, smooth_image(40, 30, seed=7))
     return content, style
+
+
+@pytest.fixture(scope="session")
+def network_inputs(tmp_path_factory) -> tuple[str, str]:
+    """(comma-separated style images, photo folder)."""
+    root = tmp_path_factory.mktemp("network_inputs")
+    styles = []
+    for seed, (width, height) in ((7, (40, 30)), (8, (30, 40)), (9, (36, 36))):
+        path = str(root / f"style{seed}.png")
+        save_image(path, smooth_image(width, height, seed=seed))
+        styles.append(path)
+    return ",".join(styles), training_photos(root / "photos")
+
+
+@pytest.fixture(scope="session")
+def trained(tiny_vgg_path, network_inputs, tmp_path_factory):
+    """(config, result) of 4 steps on two styles, checkpoints after 1, 3 and 4 updates.
+
+    One tiny training run shared by the training, export and apply tests (a run costs seconds).
+    """
+    from nst_tf.runtime.distribute import make_strategy
+    from nst_tf.training.run import train
+
+    styles, photos = network_inputs
+    two = ",".join(styles.split(",")[:2])
+    config = tiny_network_config(tiny_vgg_path, two, photos, tmp_path_factory.mktemp("run"))
+    return config, train(config, make_strategy("one_device"))

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from nst_tf.config import Config, load_config_table, make_config
+from nst_tf.images.io import save_image
 from nst_tf.model import vgg
 from nst_tf.objective.objective import Objective, Targets
 from nst_tf.objective.terms.base import TermImages
@@ -98,3 +99,25 @@ def paper_objective(
 def prepare(objective: Objective, content, styles, masks=()) -> Targets:
     """The objective's targets for normalized [1, H, W, 3] images."""
     return objective.prepare(TermImages(content, tuple(styles), tuple(masks)))
+
+
+def training_photos(folder, count: int = 5) -> str:
+    """`count` small photos of several sizes in `folder` and a sub-folder; returns the folder."""
+    os.makedirs(os.path.join(folder, "sub"), exist_ok=True)
+    for index in range(count):
+        sub = "sub" if index % 2 else ""
+        path = os.path.join(folder, sub, f"p{index}.png")
+        save_image(path, smooth_image(40 + 4 * index, 36, seed=index))
+    return str(folder)
+
+
+def tiny_network_config(weights_path: str, styles: str, photos: str, output_dir, /, **overrides):
+    """configs/network.py on the tiny VGG: a 1/8-width network, 24 px crops, batch 2, 4 steps."""
+    from nst_tf.training.config import COMMAND, make_network_config
+
+    settings = dict(styles=styles, train_images=photos, vgg_path=weights_path)
+    settings.update(output_dir=str(output_dir), image_size=24, photo_size=32, style_size=32)
+    settings.update(batch_size=2, num_steps=4, width=0.125, log_every=1, preview_every=2)
+    settings.update(checkpoint_every=2, tensorboard=False, precision="float32")
+    settings.update(overrides)
+    return make_network_config(load_config_table("network", COMMAND), settings)

@@ -2,17 +2,54 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 
 import pytest
 
 from nst_tf import stylize
 from nst_tf.config import load_config_table, make_config
+from nst_tf.errors import UserError
+from nst_tf.runtime.distribute import make_strategy
+from nst_tf.training.config import COMMAND as NETWORK_COMMAND
+from nst_tf.training.config import make_network_config
+from nst_tf.training.run import train
 
 CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs")
-NAMES = sorted(
+ALL = sorted(
     name[:-3] for name in os.listdir(CONFIGS) if name.endswith(".py") and name != "__init__.py"
 )
+
+
+def _command(name: str) -> str:
+    return getattr(importlib.import_module(f"nst_tf.configs.{name}"), "COMMAND", "nst-tf")
+
+
+NAMES = [name for name in ALL if _command(name) == "nst-tf"]
+NETWORK_NAMES = [name for name in ALL if _command(name) == NETWORK_COMMAND]
+
+
+def test_every_config_names_a_known_command():
+    assert sorted(NAMES + NETWORK_NAMES) == ALL
+
+
+@pytest.mark.parametrize("name", NETWORK_NAMES)
+def test_network_config_trains_two_steps_on_tiny_crops(
+    name, tiny_vgg_path, network_inputs, tmp_path
+):
+    styles, photos = network_inputs
+    overrides = dict(styles=styles, train_images=photos, vgg_path=tiny_vgg_path)
+    overrides.update(output_dir=str(tmp_path), image_size=16, photo_size=20, style_size=20)
+    overrides.update(batch_size=2, num_steps=2, width=0.125, tensorboard=False)
+    config = make_network_config(load_config_table(name, NETWORK_COMMAND), overrides)
+    result = train(config, make_strategy("one_device"))
+    assert [row["iteration"] for row in result.trace] == [0, 1]  # the first and the last
+    assert os.path.isdir(result.saved_model)
+
+
+def test_a_config_for_another_command_is_one_line():
+    with pytest.raises(UserError, match="config network is for nst-tf-train, not nst-tf"):
+        load_config_table("network")
 
 
 @pytest.mark.parametrize("name", NAMES)

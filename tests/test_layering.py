@@ -1,8 +1,10 @@
 """The package's imports run one way: lower folders never import higher ones, and no circles.
 
 From the bottom: the shared base (errors, files, the version), then model, images, weights,
-objective, optim, outputs, runtime, then the orchestration of a run (config, build, stylize),
-then what runs many of them (batch), then the entry points (cli, batch_cli), then tools. A
+objective, optim, outputs, runtime, then the feed-forward network (network), then the
+orchestration of a run (config, build, stylize), then what runs many of them (batch) and the
+network's training (training), then the entry points (console, cli, batch_cli, train_cli,
+apply_cli), then tools. A
 module may import its own level or any level below. Imports inside functions count too: a
 lazy import that runs up is still a dependency that runs up.
 """
@@ -24,9 +26,10 @@ LEVELS = [
     ("optim",),
     ("outputs",),
     ("runtime",),
+    ("network",),
     ("config", "configs", "build", "stylize"),
-    ("batch",),
-    ("cli", "batch_cli"),
+    ("batch", "training"),
+    ("console", "cli", "batch_cli", "train_cli", "apply_cli"),
     ("tools",),
 ]
 LEVEL = {part: index for index, parts in enumerate(LEVELS) for part in parts}

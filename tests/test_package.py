@@ -173,6 +173,8 @@ def test_the_wheel_holds_every_module_config_and_command(wheel):
     assert "nst-tf = nst_tf.cli:entry_point" in scripts
     assert "nst-tf-fetch = nst_tf.weights.fetch:entry_point" in scripts
     assert "nst-tf-batch = nst_tf.batch_cli:entry_point" in scripts
+    assert "nst-tf-train = nst_tf.train_cli:entry_point" in scripts
+    assert "nst-tf-apply = nst_tf.apply_cli:entry_point" in scripts
 
 
 def test_editable_install_is_quiet_and_imports_the_configs_from_the_checkout(tmp_path):

@@ -1,6 +1,7 @@
 """VGG features of fixed images (content, styles), for targets: traced once per shape.
 
-Targets are computed outside the step, once per job; a batch of many jobs of one size would
+Targets are computed outside the step, once per job (or inside a training step, from the
+batch's photos: the image may be a tensor of the step); a batch of many jobs of one size would
 otherwise trace a fresh function per job. One `TargetFeatures` per extractor keeps one traced
 function per (layers, reduction), so every job after the first reuses it. Inside a graph each
 activation is freed once used, and a reduction (a Gram) is taken inside it too, so each style
@@ -33,7 +34,7 @@ class TargetFeatures:
 
     def __call__(
         self,
-        image: np.ndarray,
+        image: np.ndarray | tf.Tensor,
         layers: Sequence[str],
         reduction: Reduction | None = None,
     ) -> dict[str, tf.Tensor]:
@@ -48,4 +49,4 @@ class TargetFeatures:
                 return {name: reduce(features[name]) for name in wanted}
 
             self._functions[key] = tf.function(extract)
-        return self._functions[key](tf.constant(image, tf.float32))
+        return self._functions[key](tf.convert_to_tensor(image, tf.float32))

@@ -48,13 +48,22 @@ class Objective:
         """Every term's targets for one job, computed once (leading job axis of 1)."""
         return {term.name: term.prepare(self._target_features, images) for term in self.terms}
 
-    def __call__(self, image: tf.Tensor, targets: Targets) -> tuple[tf.Tensor, Terms]:
+    def __call__(
+        self,
+        image: tf.Tensor,
+        targets: Targets,
+        image_weights: Mapping[str, tf.Tensor] | None = None,
+    ) -> tuple[tf.Tensor, Terms]:
+        """`image_weights` optionally scales a term per image ({name: [N]}): a network trained
+        on many styles turns the style term off for the images of its identity slot."""
         features = features_fp32(self.extractor, image) if self.layers else {}
         named: Terms = {}
         total = None
         for term in self.terms:
             values = term.cost(features, image, targets[term.name])
             weighted = term.weight * values[term.name]
+            if image_weights is not None and term.name in image_weights:
+                weighted = weighted * image_weights[term.name]
             total = weighted if total is None else total + weighted
             named.update(values)
         return tf.reduce_sum(total), {"total": total, **named}

@@ -36,8 +36,11 @@ class Progress:
         redraw_seconds: float = 0.25,
         log_seconds: float = 30.0,
         window_seconds: float = 10.0,
+        unit: str = "iterations",
+        rate_unit: str = "it/s",
     ):
         self._total = total
+        self._unit, self._rate_unit = unit, rate_unit  # nst-tf-train counts "steps", "steps/s"
         self._stream = sys.stderr if stream is None else stream
         self._tty = bool(getattr(self._stream, "isatty", lambda: False)())
         self._clock = clock
@@ -67,11 +70,13 @@ class Progress:
         """E.g. "progress: 120/2000 iterations (6%), 3.41 it/s, ETA 9:11"."""
         done, now = self._samples[-1]
         first_done, then = self._samples[0]
-        text = f"progress: {done}/{self._total} iterations ({100 * done // max(self._total, 1)}%)"
+        share = 100 * done // max(self._total, 1)
+        text = f"progress: {done}/{self._total} {self._unit} ({share}%)"
         if done == first_done or now <= then:
-            return f"{text}, - it/s, ETA -"
+            return f"{text}, - {self._rate_unit}, ETA -"
         rate = (done - first_done) / (now - then)
-        return f"{text}, {rate:.3g} it/s, ETA {_duration(max(0, self._total - done) / rate)}"
+        eta = _duration(max(0, self._total - done) / rate)
+        return f"{text}, {rate:.3g} {self._rate_unit}, ETA {eta}"
 
     def clear(self) -> None:
         """Blanks the drawn line, so a log line printed next starts at the left margin."""

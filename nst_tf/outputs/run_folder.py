@@ -108,8 +108,17 @@ class RunFolder:
                 "writable --output_dir"
             ) from None
 
-    def plan(self, total: int, resume: str, allowed: Sequence[str] = RESUMABLE_CHANGES) -> Plan:
-        """What to do with this folder for a run of `total` iterations (module doc)."""
+    def plan(
+        self,
+        total: int,
+        resume: str,
+        allowed: Sequence[str] = RESUMABLE_CHANGES,
+        length: str = "num_iterations",
+    ) -> Plan:
+        """What to do with this folder for a run of `total` iterations (module doc).
+
+        `length` names the setting a resume may enlarge (nst-tf-train's is num_steps).
+        """
         if resume not in RESUME_MODES:
             raise ValueError(f"resume must be one of {RESUME_MODES}, got {resume!r}")
         exists = os.path.exists(self.file(record.CONFIG_FILE))
@@ -118,7 +127,7 @@ class RunFolder:
         saved = record.read_record(self.path)  # one line if missing or damaged
         changed = differences(saved["config"], self.settings, allowed, self.defaults)
         if changed:
-            return Plan("refuse", note=self._refusal(changed, resume), saved=saved)
+            return Plan("refuse", note=self._refusal(changed, resume, length), saved=saved)
         done, status = int(saved.get("completed_iterations", 0)), saved.get("status")
         if resume == "auto" and (status == "diverged" or (status == "completed" and done >= total)):
             return Plan("skip", done, note=f"{status} before", saved=saved)
@@ -132,18 +141,18 @@ class RunFolder:
             )
         checkpoint, updates = found[0]
         if updates > total:
-            note = f"its checkpoint is at iteration {updates}; pass a larger --num_iterations"
+            note = f"its checkpoint is at iteration {updates}; pass a larger --{length}"
             if resume == "always":
                 raise UserError(f"{self.path}: {note}")
             return Plan("refuse", updates, note=note, saved=saved)
         return Plan("resume", updates, checkpoint, saved=saved)
 
-    def _refusal(self, changed: list[str], resume: str) -> str:
+    def _refusal(self, changed: list[str], resume: str, length: str) -> str:
         if resume == "always":
+            scales = ", and not with --scales" if length == "num_iterations" else ""
             raise UserError(
                 f"cannot resume {self.path} with other settings ({'; '.join(changed)}); repeat "
-                "the original flags (only a larger --num_iterations may change, and not with "
-                "--scales)"
+                f"the original flags (only a larger --{length} may change{scales})"
             )
         return (
             f"{self.path} holds a run with other settings ({'; '.join(changed)}); use another "

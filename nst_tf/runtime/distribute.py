@@ -15,7 +15,13 @@ STRATEGIES = ("auto", "one_device", "mirrored", "tpu", "multi_worker")
 
 
 def make_strategy(name: str, tpu: str = "") -> tf.distribute.Strategy:
-    """auto: every local GPU when there are several (MirroredStrategy), else one device."""
+    """auto: every local GPU when there are several (MirroredStrategy), else one device.
+
+    multi_worker lists no device first: MultiWorkerMirroredStrategy must be made before
+    TensorFlow's context starts (see nst_tf.runtime.environment.configure's `startup`).
+    """
+    if name == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
     gpus = tf.config.list_logical_devices("GPU")
     if name == "auto":
         name = "mirrored" if len(gpus) > 1 else "one_device"
@@ -24,8 +30,6 @@ def make_strategy(name: str, tpu: str = "") -> tf.distribute.Strategy:
     if name == "mirrored":
         devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
         return tf.distribute.MirroredStrategy(devices)
-    if name == "multi_worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
     if name == "tpu":
         try:
             resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)

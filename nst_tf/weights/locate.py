@@ -15,6 +15,7 @@ WEIGHTS_FILE = "imagenet-vgg-verydeep-19.mat"
 HOME_ENV = "NST_TF_HOME"
 REPOSITORY_HOME = "pretrained"
 EXAMPLES_DIR = "examples"
+TRAINING_PHOTOS_DIR = "training_photos"
 FETCH_COMMAND = "nst-tf-fetch"
 
 
@@ -39,6 +40,11 @@ def default_vgg_path() -> str:
 
 def default_examples_dir() -> str:
     return os.path.join(home(), EXAMPLES_DIR)
+
+
+def training_photos_dir() -> str:
+    """Where `nst-tf-fetch --training_photos` puts photos for nst-tf-train."""
+    return os.path.join(home(), TRAINING_PHOTOS_DIR)
 
 
 def resolve_vgg_path(explicit: str | None) -> str:

