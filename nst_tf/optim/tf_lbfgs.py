@@ -25,7 +25,7 @@ The iteration, with g the gradient at x and lower/upper the pixel bounds [0 - me
    an empty history, 2 f / -phi'(0) (see _first_trial). At most MAX_EVALUATIONS trials.
 3. The new point is the accepted one, or, when the search ends without the Wolfe conditions,
    its lowest point with sufficient decrease. The pair (s, y) is kept when s.y > eps (-g.s)
-   (scipy's L-BFGS-B test), in a ring of HISTORY slots.
+   (scipy's L-BFGS-B test), in a ring of the last HISTORY iterations' pairs.
 4. No point with sufficient decrease: the history is dropped and the image kept; if the
    history was already empty (the float32 cost cannot fall further along -g), the image is
    kept from then on and later steps only count. Each is logged once.
@@ -58,8 +58,8 @@ _BRACKET, _ZOOM, _DONE, _FAILED = 0, 1, 2, 3
 MOVED, KEPT, RESTARTED, STALLED = 0, 1, 2, 3
 # The variables besides the image that a checkpoint holds (attributes "_" + name).
 _STATE = (
-    "initialized", "cost", "gradient", "terms", "s", "y", "rho", "pairs", "head", "stalled",
-    "iterations", "evaluations",
+    "initialized", "cost", "gradient", "terms", "s", "y", "rho", "valid", "head", "gamma",
+    "stalled", "iterations", "evaluations",
 )  # fmt: skip
 
 
@@ -169,8 +169,11 @@ class LbfgsOptimizer:
         self._s = variable(tf.zeros([history, *shape]), "s")
         self._y = variable(tf.zeros([history, *shape]), "y")
         self._rho = variable(tf.zeros([history, images]), "rho")
-        self._pairs = variable(tf.zeros([images], tf.int32), "pairs", tf.int32)  # valid, <= m
-        self._head = variable(tf.zeros([images], tf.int32), "head", tf.int32)  # next slot
+        # One ring position for all images, so a pair is a slice along the first axis (no
+        # copy); an image that skips a pair or drops its history marks its slots invalid.
+        self._valid = variable(tf.zeros([history, images], tf.bool), "valid", tf.bool)
+        self._head = variable(0, "head", tf.int32)  # the slot the next pair goes to
+        self._gamma = variable(tf.ones([images]), "gamma")  # s.y / y.y of the newest pair
         self._stalled = variable(tf.zeros([images], tf.bool), "stalled", tf.bool)
         self._iterations = variable(0, "iterations", tf.int64)
         self._evaluations = variable(tf.zeros([images], tf.int64), "evaluations", tf.int64)
@@ -218,37 +221,26 @@ class LbfgsOptimizer:
     def _project(self, image: tf.Tensor | np.ndarray) -> tf.Tensor:
         return tf.clip_by_value(image, self._lower, self._upper)
 
-    @staticmethod
-    def _slot(history: tf.Tensor, slots: tf.Tensor) -> tf.Tensor:
-        """history[slots[i], i] for every image i (of a value: XLA gathers no variables)."""
-        indices = tf.stack([slots, tf.range(tf.size(slots))], axis=1)
-        return tf.gather_nd(history, indices)
+    def _has_history(self) -> tf.Tensor:
+        return tf.reduce_any(self._valid, axis=0)
 
     def _direction(self, x: tf.Tensor, g: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """The search direction (step 1 of the module doc) and whether it is -g_free."""
         at_lower, at_upper = x <= self._lower, x >= self._upper
         fixed = (at_lower & (g > 0)) | (at_upper & (g < 0))
         free_gradient = tf.where(fixed, 0.0, g)
-        pairs, head, m = self._pairs, self._head, self.history
-        S, Y, rho = self._s.value(), self._y.value(), self._rho.value()
+        m = self.history
+        S, Y, rho, valid = (v.value() for v in (self._s, self._y, self._rho, self._valid))
+        slots = [tf.math.floormod(self._head - 1 - j, m) for j in range(m)]  # newest first
         q, alphas = free_gradient, []
-        for j in range(m):  # newest pair first
-            slots = tf.math.floormod(head - 1 - j, m)
-            valid = j < pairs
-            s, y = self._slot(S, slots), self._slot(Y, slots)
-            alpha = tf.where(valid, self._slot(rho, slots) * _dot(s, q), 0.0)
-            q -= _per_image(alpha) * y
+        for slot in slots:
+            alpha = tf.where(valid[slot], rho[slot] * _dot(S[slot], q), 0.0)
+            q -= _per_image(alpha) * Y[slot]
             alphas.append(alpha)
-        newest = tf.math.floormod(head - 1, m)
-        s, y = self._slot(S, newest), self._slot(Y, newest)
-        gamma = tf.where(pairs > 0, _dot(s, y) / _dot(y, y), 1.0)
-        r = _per_image(gamma) * q
-        for j in reversed(range(m)):
-            slots = tf.math.floormod(head - 1 - j, m)
-            valid = j < pairs
-            s, y = self._slot(S, slots), self._slot(Y, slots)
-            beta = self._slot(rho, slots) * _dot(y, r)
-            r += _per_image(tf.where(valid, alphas[j] - beta, 0.0)) * s
+        r = _per_image(tf.where(self._has_history(), self._gamma, 1.0)) * q
+        for slot, alpha in reversed(list(zip(slots, alphas, strict=True))):
+            beta = rho[slot] * _dot(Y[slot], r)
+            r += _per_image(tf.where(valid[slot], alpha - beta, 0.0)) * S[slot]
         d = -tf.where(fixed, 0.0, r)
         d = tf.where((at_lower & (d < 0)) | (at_upper & (d > 0)), 0.0, d)
         steepest = ~(_dot(g, d) < 0)
@@ -263,7 +255,7 @@ class LbfgsOptimizer:
         without bounds, 1 / ||d||, is far too short for images: on the paper's pair at 400x300
         its first iteration took 5 evaluations, extrapolating up, and this one 1.)
         """
-        fresh = steepest | (self._pairs == 0)
+        fresh = steepest | ~self._has_history()
         bound = 2.0 * f0 / -dphi0
         return tf.where(fresh & tf.math.is_finite(bound) & (bound > 0), bound, 1.0)
 
@@ -357,19 +349,23 @@ class LbfgsOptimizer:
         s, y = x_new - x, g_lo - g0
         sy = _dot(s, y)
         keep_pair = moved & (sy > _EPS * -_dot(g0, s))
-        slots = tf.stack([self._head, tf.range(tf.size(self._head))], axis=1)
-        keep_image = _per_image(keep_pair)
-        for variable, new, keep in ((self._s, s, keep_image), (self._y, y, keep_image),
-                                    (self._rho, 1.0 / sy, keep_pair)):  # fmt: skip
-            old = tf.gather_nd(variable.value(), slots)
-            variable.scatter_nd_update(slots, tf.where(keep, new, old))
-        self._head.assign(tf.where(keep_pair, (self._head + 1) % self.history, self._head))
         # A non-finite start is the loop's to report (it stops the run), not a stall.
         failed = (stage == _FAILED) & ~moved & tf.math.is_finite(f0)
-        restart = failed & (self._pairs > 0)
-        stall = failed & (self._pairs == 0)
-        pairs = tf.where(keep_pair, tf.minimum(self._pairs + 1, self.history), self._pairs)
-        self._pairs.assign(tf.where(restart, 0, pairs))
+        had_history = self._has_history()
+        restart = failed & had_history
+        stall = failed & ~had_history
+        # The oldest slot takes this iteration's pair, valid where it is kept.
+        head = self._head
+        keep_image = _per_image(keep_pair)
+        self._s[head].assign(tf.where(keep_image, s, 0.0))
+        self._y[head].assign(tf.where(keep_image, y, 0.0))
+        self._rho.assign(
+            tf.tensor_scatter_nd_update(self._rho, [[head]], [tf.where(keep_pair, 1.0 / sy, 0.0)])
+        )
+        valid = tf.tensor_scatter_nd_update(self._valid, [[head]], [keep_pair])
+        self._valid.assign(valid & ~restart)
+        self._gamma.assign(tf.where(keep_pair, sy / _dot(y, y), self._gamma))
+        self._head.assign((head + 1) % self.history)
         self._stalled.assign(self._stalled | stall)
         finite = _per_image(tf.math.is_finite(f0))
         self.last_finite.assign(tf.where(finite, x, self.last_finite))
@@ -426,8 +422,9 @@ class LbfgsOptimizer:
         self._initialized.assign(False)
         for variable in (self._cost, self._gradient, self._terms, self._s, self._y, self._rho):
             variable.assign(tf.zeros_like(variable))
-        for variable in (self._pairs, self._head, self._evaluations, self._iterations):
+        for variable in (self._valid, self._head, self._evaluations, self._iterations):
             variable.assign(tf.zeros_like(variable))
+        self._gamma.assign(tf.ones_like(self._gamma))
         self._stalled.assign(tf.zeros_like(self._stalled))
 
     @property
