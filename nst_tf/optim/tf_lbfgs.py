@@ -52,8 +52,9 @@ MAX_EVALUATIONS = 20  # per line search (scipy's maxls)
 C1, C2 = 1e-4, 0.9  # sufficient decrease and curvature constants of the strong Wolfe conditions
 _EPS = float(np.finfo(np.float32).eps)
 
-# Line-search stages, per image: searching (bracketing, zooming), then done or failed.
-_BRACKET, _ZOOM, _DONE, _FAILED = 0, 1, 2, 3
+# Stages of a step, per image: evaluating the start (first step only), searching (bracketing,
+# zooming), then done or failed.
+_START, _BRACKET, _ZOOM, _DONE, _FAILED = 0, 1, 2, 3, 4
 # What a step did, per image; the last two are logged.
 MOVED, KEPT, RESTARTED, STALLED = 0, 1, 2, 3
 # The variables besides the image that a checkpoint holds (attributes "_" + name).
@@ -71,6 +72,15 @@ def _dot(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
 def _per_image(v: tf.Tensor) -> tf.Tensor:
     """[N] -> [N, 1, 1, 1]: a per-image value or condition, broadcast over its pixels."""
     return tf.reshape(v, [-1, 1, 1, 1])
+
+
+def _choose(condition: tf.Tensor, a, b):
+    """Per image, the structure a where condition [N] holds, else b (tensors lead with N)."""
+
+    def one(x, y):
+        return tf.where(tf.reshape(condition, [-1] + [1] * (x.shape.rank - 1)), x, y)
+
+    return tf.nest.map_structure(one, a, b)
 
 
 def _quadratic_minimum(a, fa, dfa, b, fb):
@@ -163,9 +173,9 @@ class LbfgsOptimizer:
         self._initialized = variable(False, "initialized", tf.bool)
         self._cost = variable(tf.zeros([images]), "cost")
         self._gradient = variable(tf.zeros(shape), "gradient")
-        # The terms of the current image, stacked in the objective's order; their number is
+        # The terms of the current image [N, terms], in the objective's order; their number is
         # known once the objective is traced (see _term_names).
-        self._terms = variable(tf.zeros([0, images]), "terms", shape=tf.TensorShape([None, images]))
+        self._terms = variable(tf.zeros([images, 0]), "terms", shape=tf.TensorShape([images, None]))
         self._s = variable(tf.zeros([history, *shape]), "s")
         self._y = variable(tf.zeros([history, *shape]), "y")
         self._rho = variable(tf.zeros([history, images]), "rho")
@@ -195,7 +205,7 @@ class LbfgsOptimizer:
         if names[0] != "total":
             raise ValueError(f"the objective's first term must be 'total', not {names[0]!r}")
         self._names = names  # recorded while tracing; the traced function is reused
-        stacked = tf.stack([tf.cast(terms[name], tf.float32) for name in names])
+        stacked = tf.stack([tf.cast(terms[name], tf.float32) for name in names], axis=1)
         return tf.cast(terms["total"], tf.float32), tape.gradient(J, image), stacked
 
     def _term_names(self, targets: Any) -> list[str]:
@@ -207,12 +217,12 @@ class LbfgsOptimizer:
         if self._names is None:
             spec = tf.TensorSpec(self._shape, tf.float32)
             self._point.get_concrete_function(spec, targets)
-        if self._terms.value().shape[0] != len(self._names):
-            self._terms.assign(tf.zeros([len(self._names), self._shape[0]]))
+        if self._terms.value().shape[1] != len(self._names):
+            self._terms.assign(tf.zeros([self._shape[0], len(self._names)]))
         return self._names
 
     def _unstack(self, stacked: tf.Tensor, evaluations: tf.Tensor) -> Terms:
-        terms = {name: stacked[i] for i, name in enumerate(self._names)}
+        terms = {name: stacked[:, i] for i, name in enumerate(self._names)}
         terms["evaluations"] = tf.cast(evaluations, tf.float32)
         return terms
 
@@ -244,9 +254,15 @@ class LbfgsOptimizer:
         d = -tf.where(fixed, 0.0, r)
         d = tf.where((at_lower & (d < 0)) | (at_upper & (d > 0)), 0.0, d)
         steepest = ~(_dot(g, d) < 0)
-        return tf.where(_per_image(steepest), -free_gradient, d), steepest
+        return _choose(steepest, -free_gradient, d), steepest
 
-    def _first_trial(self, f0: tf.Tensor, dphi0: tf.Tensor, steepest: tf.Tensor) -> tf.Tensor:
+    def _steepest(self, x: tf.Tensor, g: tf.Tensor) -> tf.Tensor:
+        """-g_free: the direction of an empty history (step 1 of the module doc)."""
+        fixed = ((x <= self._lower) & (g > 0)) | ((x >= self._upper) & (g < 0))
+        return tf.where(fixed, 0.0, -g)
+
+    @staticmethod
+    def _first_trial(f0: tf.Tensor, dphi0: tf.Tensor, fresh: tf.Tensor) -> tf.Tensor:
         """1 when the history scales the direction; along -g_free, 2 f0 / -phi'(0).
 
         Every cost here is a sum of squares (f >= 0), and a quadratic along the line with
@@ -255,90 +271,102 @@ class LbfgsOptimizer:
         without bounds, 1 / ||d||, is far too short for images: on the paper's pair at 400x300
         its first iteration took 5 evaluations, extrapolating up, and this one 1.)
         """
-        fresh = steepest | ~self._has_history()
         bound = 2.0 * f0 / -dphi0
         return tf.where(fresh & tf.math.is_finite(bound) & (bound > 0), bound, 1.0)
 
     def _step_fn(self, targets: Any) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         x = self.image.read_value()
         initialized = self._initialized.read_value()
-        # The start: stored by the previous step, or (first step) one evaluation of x.
-        f0, g0, terms0 = tf.cond(
-            initialized,
-            lambda: (self._cost.read_value(), self._gradient.read_value(), self._terms.value()),
-            lambda: self._point(x, targets),
-        )
-        started = self._evaluations + tf.cast(tf.logical_not(initialized), tf.int64)
+        f0, g0, terms0 = self._cost.value(), self._gradient.value(), self._terms.value()
         d, steepest = self._direction(x, g0)
         dphi0 = _dot(g0, d)
+        fresh = steepest | ~self._has_history()
         stage = tf.where(self._stalled, _DONE, tf.where(dphi0 < 0, _BRACKET, _FAILED))
-        alpha = self._first_trial(f0, dphi0, steepest)
+        alpha = self._first_trial(f0, dphi0, fresh)
+        # The first step's first trial is the start itself (a = 0): its evaluation gives the
+        # terms this step returns and begins the search. One evaluation, one copy of the
+        # objective in the graph.
+        stage = tf.where(initialized, stage, _START)
+        alpha = tf.where(initialized, alpha, 0.0)
         zeros = tf.zeros_like(f0)
+        start = (d, f0, dphi0, g0, terms0)
         # lo: the lowest point with sufficient decrease so far (a = 0 at first), with the
         # gradient and terms that become the state if it is taken; hi: the bracket's other
         # end; rec: the point last dropped from the bracket (the zoom's cubic uses it).
         lo = (zeros, f0, dphi0, g0, terms0)
-        hi = (zeros, f0, dphi0)
+        hi = (zeros, f0)
         rec = (zeros, f0)
         count = tf.zeros_like(stage)  # evaluations of this line search
         zooms = tf.zeros_like(stage)  # zoom trials evaluated (the first one is quadratic)
 
-        def body(stage, alpha, lo, hi, rec, count, zooms):
-            a_lo, f_lo, dphi_lo, g_lo, terms_lo = lo
-            a_hi, f_hi, dphi_hi = hi
+        def body(stage, alpha, start, lo, hi, rec, count, zooms):
+            d, f0, dphi0, _, _ = start
             raw = x + _per_image(alpha) * d
             f, g, terms = self._point(self._project(raw), targets)
-            search = stage < _DONE
-            count += tf.cast(search, count.dtype)
             inside = (raw > self._lower) & (raw < self._upper)
             dphi = _dot(tf.where(inside, g, 0.0), d)  # phi'(a) along the projected path
+            trial = (alpha, f, dphi, g, terms)
+            searched = self._search(stage, trial, f0, dphi0, lo, hi, rec, count, zooms)
+            # The start's evaluation (first step): the search begins along -g_free.
+            d = self._steepest(x, g)
+            dphi0 = _dot(g, d)
+            begun = (
+                tf.where(dphi0 < 0, _BRACKET, _FAILED),
+                self._first_trial(f, dphi0, tf.ones_like(stage, tf.bool)),
+                (d, f, dphi0, g, terms),
+                (tf.zeros_like(f), f, dphi0, g, terms),
+                (tf.zeros_like(f), f),
+                (tf.zeros_like(f), f),
+                count,
+                zooms,
+            )
+            return _choose(stage == _START, begun, (searched[0], searched[1], start, *searched[2:]))
 
-            decrease = (f <= f0 + C1 * alpha * dphi0) & (f < f_lo)  # False for NaN
-            curvature = tf.abs(dphi) <= -C2 * dphi0
-            bracketing = stage == _BRACKET
-            # Algorithm 3.5 (bracketing) and 3.6 (zoom) as one table: the trial becomes hi
-            # (no decrease), or lo, with the old lo becoming hi when the slope turns toward it.
-            toward_hi = tf.where(bracketing, 1.0, tf.sign(a_hi - a_lo))
-            accept = search & decrease & curvature
-            to_hi = search & ~decrease
-            flip = search & decrease & ~curvature & (dphi * toward_hi >= 0)
-            keep = search & decrease & ~curvature & ~flip
-            extrapolated = _extrapolation(a_lo, f_lo, dphi_lo, alpha, f, dphi)
-            rec = (
-                tf.where(to_hi | flip, a_hi, tf.where(keep, a_lo, rec[0])),
-                tf.where(to_hi | flip, f_hi, tf.where(keep, f_lo, rec[1])),
-            )
-            hi = (
-                tf.where(to_hi, alpha, tf.where(flip, a_lo, a_hi)),
-                tf.where(to_hi, f, tf.where(flip, f_lo, f_hi)),
-                tf.where(to_hi, dphi, tf.where(flip, dphi_lo, dphi_hi)),
-            )
-            new_lo = search & decrease
-            lo = (
-                tf.where(new_lo, alpha, a_lo),
-                tf.where(new_lo, f, f_lo),
-                tf.where(new_lo, dphi, dphi_lo),
-                tf.where(_per_image(new_lo), g, g_lo),
-                tf.where(new_lo, terms, terms_lo),
-            )
-            zooms = tf.where(stage == _ZOOM, zooms + 1, 0)
-            stage = tf.where(bracketing & (to_hi | flip), _ZOOM, stage)
-            stage = tf.where(accept, _DONE, stage)
-            stage = tf.where(search & ~accept & (count >= MAX_EVALUATIONS), _FAILED, stage)
-            zoom_trial = _zoom_trial(lo[0], lo[1], lo[2], hi[0], hi[1], *rec, zooms > 0)
-            alpha = tf.where(stage == _ZOOM, zoom_trial, extrapolated)
-            return stage, alpha, lo, hi, rec, count, zooms
-
-        stage, _, lo, _, _, count, _ = tf.while_loop(
+        stage, _, start, lo, _, _, count, _ = tf.while_loop(
             lambda stage, *_: tf.reduce_any(stage < _DONE),
             body,
-            (stage, alpha, lo, hi, rec, count, zooms),
-            maximum_iterations=MAX_EVALUATIONS,
+            (stage, alpha, start, lo, hi, rec, count, zooms),
+            maximum_iterations=MAX_EVALUATIONS + 1,
         )
+        d, f0, _, g0, terms0 = start
         status = self._finish(x, g0, f0, d, stage, lo)
+        started = self._evaluations + tf.cast(tf.logical_not(initialized), tf.int64)
         self._initialized.assign(True)
         self._evaluations.assign(started + tf.cast(count, tf.int64))
         return terms0, started, status
+
+    @staticmethod
+    def _search(stage, trial, f0, dphi0, lo, hi, rec, count, zooms):
+        """One trial of the line search (step 2 of the module doc), per image.
+
+        Nocedal & Wright's algorithms 3.5 (bracketing) and 3.6 (zoom) as one table: the trial
+        becomes hi (no sufficient decrease), or lo, the old lo becoming hi when the slope at
+        the trial points back toward it; the search ends when the trial meets both conditions.
+        """
+        alpha, f, dphi = trial[:3]
+        a_lo, f_lo, dphi_lo = lo[:3]
+        a_hi, f_hi = hi
+        search = (stage == _BRACKET) | (stage == _ZOOM)
+        count += tf.cast(search, count.dtype)
+        decrease = (f <= f0 + C1 * alpha * dphi0) & (f < f_lo)  # False for NaN
+        curvature = tf.abs(dphi) <= -C2 * dphi0
+        bracketing = stage == _BRACKET
+        toward_hi = tf.where(bracketing, 1.0, tf.sign(a_hi - a_lo))
+        accept = search & decrease & curvature
+        to_hi = search & ~decrease
+        flip = search & decrease & ~curvature & (dphi * toward_hi >= 0)
+        keep = search & decrease & ~curvature & ~flip
+        extrapolated = _extrapolation(a_lo, f_lo, dphi_lo, alpha, f, dphi)
+        rec = _choose(to_hi | flip, (a_hi, f_hi), _choose(keep, (a_lo, f_lo), rec))
+        hi = _choose(to_hi, (alpha, f), _choose(flip, (a_lo, f_lo), hi))
+        lo = _choose(search & decrease, trial, lo)
+        zooms = tf.where(stage == _ZOOM, zooms + 1, 0)
+        stage = tf.where(bracketing & (to_hi | flip), _ZOOM, stage)
+        stage = tf.where(accept, _DONE, stage)
+        stage = tf.where(search & ~accept & (count >= MAX_EVALUATIONS), _FAILED, stage)
+        zoom_trial = _zoom_trial(lo[0], lo[1], lo[2], hi[0], hi[1], *rec, zooms > 0)
+        alpha = tf.where(stage == _ZOOM, zoom_trial, extrapolated)
+        return stage, alpha, lo, hi, rec, count, zooms
 
     def _finish(self, x, g0, f0, d, stage, lo) -> tf.Tensor:
         """Takes lo (steps 3 and 4 of the module doc); returns what happened, per image."""
