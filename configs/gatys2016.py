@@ -3,7 +3,7 @@
 The method the paper's Figure 6 compares with, as their paper states it, on the same VGG-19:
 
 - L-BFGS (their section 2.3 and footnote: "we found that L-BFGS works best");
-- a white-noise start (section 2.3; section 4.3 discusses other starts): noise_ratio 1;
+- a white-noise start (section 2.3; section 4.3 discusses other starts): init "random";
 - content on conv4_2, style on conv1_1, conv2_1, conv3_1, conv4_1, conv5_1 with equal weights
   w_l = 1/5 (Figure 3's settings);
 - their normalisations: eq. 1 L_content = 1/2 sum (F - P)^2 (content_normalization
@@ -30,7 +30,7 @@ def get_config() -> dict:
     return {
         **paper.get_config(),
         "optimizer": "lbfgs",
-        "noise_ratio": 1.0,
+        "init": "random",
         "content_layer": "conv4_2",
         "style_layers": tuple((f"conv{block}_1", 0.2) for block in range(1, 6)),
         "content_normalization": "gatys2016",

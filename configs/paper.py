@@ -31,7 +31,10 @@ def get_config() -> dict:
         "means": (123.68, 116.779, 103.939),
         # Network: VGG-19 with average pooling (the course's load_vgg_model).
         "pooling": "avg",
-        "content_layer": "conv4_2",
+        # The objective's terms by name (nst_tf/objective/terms/): eq. 1 and eqs. 2-3, weighted
+        # by alpha and beta below (eq. 4); total variation joins when tv_weight > 0.
+        "terms": ("content", "style"),
+        "content_layer": "conv4_2",  # or weighted layers, e.g. "conv4_2:1,conv5_2:0.5"
         "style_layers": (
             ("conv1_1", 0.2),
             ("conv2_1", 0.2),
@@ -44,7 +47,9 @@ def get_config() -> dict:
         "beta": 40.0,
         "learning_rate": 2.0,
         "num_iterations": 200,
+        "tv_weight": 0.0,  # total variation, off in the paper
         # Start: noise_ratio * uniform(-noise_range, noise_range) + (1 - noise_ratio) * content.
+        "init": "noise",  # noise | content | random | a path to an image
         "noise_ratio": 0.6,
         "noise_range": 20.0,
         "seed": 0,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import importlib.util
-import json
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -20,10 +19,12 @@ from typing import Any
 
 from nst_tf.errors import UserError
 from nst_tf.images.color import COLOR_MATCHES, PRESERVE_COLORS
+from nst_tf.images.noise import INITS
 from nst_tf.model import vgg
+from nst_tf.objective.terms import CONTENT_NORMALIZATIONS, TERMS
 from nst_tf.optim.registry import OPTIMIZERS
 
-StyleLayers = tuple[tuple[str, float], ...]
+WeightedLayers = tuple[tuple[str, float], ...]
 
 
 def _setting(kind: str, help: str, choices: Sequence[str] | None = None) -> Any:
@@ -54,10 +55,12 @@ class Config:
         "list", "RGB means subtracted before VGG (paper: 123.68,116.779,103.939)."
     )
     pooling: str = _setting("enum", "VGG pooling (paper: avg).", vgg.POOLINGS)
-    content_layer: str = _setting(
-        "enum", "Layer of the content cost (paper: conv4_2).", vgg.CONV_LAYERS
+    content_layer: WeightedLayers = _setting(
+        "string",
+        "Layer(s) of the content cost: conv4_2 (the paper's), or weighted layers, e.g. "
+        "conv4_2:1,conv5_2:0.5.",
     )
-    style_layers: StyleLayers = _setting(
+    style_layers: WeightedLayers = _setting(
         "string",
         "Style layers and weights lambda, e.g. conv1_1:0.2,conv2_1:0.2,conv3_1:0.2,conv4_1:0.2,"
         "conv5_1:0.2 (the paper's).",
@@ -66,8 +69,15 @@ class Config:
     beta: float = _setting("float", "Style weight beta of eq. 4 (paper: 40).")
     learning_rate: float = _setting("float", "Adam learning rate (paper: 2.0).")
     num_iterations: int = _setting("integer", "Adam updates (paper: 200).")
+    init: str = _setting(
+        "string",
+        "Start image: noise (the paper's: noise_ratio x uniform noise + the rest content), "
+        "content (the content image), random (uniform(-noise_range, noise_range) white noise, "
+        "Gatys et al. 2016) or a path to any image (resized to the working size).",
+    )
     noise_ratio: float = _setting(
-        "float", "Share of uniform(-noise_range, noise_range) noise in the start (paper: 0.6)."
+        "float",
+        "Share of uniform(-noise_range, noise_range) noise in --init=noise's start (paper: 0.6).",
     )
     noise_range: float = _setting("float", "Amplitude of the start's uniform noise (paper: 20).")
     seed: int = _setting("integer", "Seed of the initial noise; same seed, same trace.")
@@ -123,7 +133,7 @@ class Config:
         "chol or sym.",
         COLOR_MATCHES,
     )
-    # Issue 10b: coarse to fine (nst_tf/optim/multiscale.py).
+    # Issue 10b: coarse to fine (nst_tf/stylize.py runs each scale).
     scales: tuple[int, ...] | None = _setting(
         "list",
         "Coarse to fine: long sides, increasing, e.g. 200,400, the content's aspect kept; the "
@@ -144,7 +154,18 @@ class Config:
         "enum",
         "Eq. 1's normalisation: paper (sum / (4 n_H n_W n_C)) or gatys2016 (sum / 2, Gatys et "
         "al. CVPR 2016 eq. 1, which their alpha/beta ratio assumes).",
-        ("paper", "gatys2016"),
+        CONTENT_NORMALIZATIONS,
+    )
+    # Issue 15: the objective as named terms (nst_tf/objective/terms/).
+    terms: tuple[str, ...] = _setting(
+        "list",
+        f"Cost terms of the objective, by name ({', '.join(TERMS)}; paper: content,style). A term "
+        "with a weight flag of its own (--tv_weight) joins when that weight is positive.",
+    )
+    tv_weight: float = _setting(
+        "float",
+        "Total variation weight (0 in the paper): 1/2 sum of squared differences of neighbouring "
+        "pixels, jcjohnson/neural-style's -tv_weight.",
     )
     # Issue 10b: large images.
     recompute: bool | None = _setting(
@@ -180,14 +201,24 @@ class Config:
         _require(0.0 <= self.noise_ratio <= 1.0, "noise_ratio", "within [0, 1]", self.noise_ratio)
         _require(self.noise_range >= 0, "noise_range", "zero or positive", self.noise_range)
         _require(0 <= self.seed < 2**32, "seed", "within [0, 2**32)", self.seed)
-        if not self.style_layers:
-            raise UserError("--style_layers is empty: give at least one layer, e.g. conv1_1:1.0")
-        for name, weight in self.style_layers:
-            if not (math.isfinite(weight) and weight >= 0):
-                raise UserError(
-                    f"--style_layers weight of {name} must be finite and >= 0, got {weight}"
-                )
-        vgg.check_layer_names([self.content_layer, *(name for name, _ in self.style_layers)])
+        for flag in ("content_layer", "style_layers"):
+            layers = getattr(self, flag)
+            if not layers:
+                raise UserError(f"--{flag} is empty: give at least one layer, e.g. conv4_2:1.0")
+            for name, weight in layers:
+                if not (math.isfinite(weight) and weight >= 0):
+                    raise UserError(
+                        f"--{flag} weight of {name} must be finite and >= 0, got {weight}"
+                    )
+            vgg.check_layer_names(name for name, _ in layers)
+        unknown = [name for name in self.terms if name not in TERMS]
+        if unknown or not self.terms:
+            raise UserError(
+                f"--terms must name one or more of {', '.join(TERMS)}, got {','.join(self.terms)}"
+            )
+        _require(self.tv_weight >= 0, "tv_weight", "zero or positive", self.tv_weight)
+        if not self.init:
+            raise UserError(f"--init is empty: give one of {', '.join(INITS)} or an image path")
         for field in dataclasses.fields(self):
             choices = field.metadata["choices"]
             value = getattr(self, field.name)
@@ -219,8 +250,8 @@ def settings() -> list[dataclasses.Field]:
     return list(dataclasses.fields(Config))
 
 
-def parse_style_layers(text: str) -> StyleLayers:
-    """'conv1_1:0.2,conv2_1:0.2' -> (('conv1_1', 0.2), ('conv2_1', 0.2))."""
+def parse_layers(text: str, flag: str = "style_layers") -> WeightedLayers:
+    """'conv1_1:0.2,conv2_1:0.2' -> (('conv1_1', 0.2), ('conv2_1', 0.2)); a bare name weighs 1."""
     layers = []
     for item in filter(None, (part.strip() for part in text.split(","))):
         name, sep, weight = item.partition(":")
@@ -228,9 +259,19 @@ def parse_style_layers(text: str) -> StyleLayers:
             layers.append((name.strip(), float(weight) if sep else 1.0))
         except ValueError:
             raise UserError(
-                f"--style_layers item {item!r} is not NAME:WEIGHT (e.g. conv1_1:0.2)"
+                f"--{flag} item {item!r} is not NAME:WEIGHT (e.g. conv1_1:0.2)"
             ) from None
     return tuple(layers)
+
+
+def shipped_configs() -> list[str]:
+    """The built-in config names (configs/*.py, installed as nst_tf.configs)."""
+    import nst_tf.configs
+
+    folder = os.path.dirname(nst_tf.configs.__file__)
+    return sorted(
+        name[:-3] for name in os.listdir(folder) if name.endswith(".py") and name != "__init__.py"
+    )
 
 
 def load_config_table(name_or_path: str) -> dict[str, Any]:
@@ -246,7 +287,8 @@ def load_config_table(name_or_path: str) -> dict[str, Any]:
             module = importlib.import_module(f"nst_tf.configs.{name_or_path}")
         except ModuleNotFoundError:
             raise UserError(
-                f"unknown config {name_or_path!r}: use `paper` or a path to a config .py file"
+                f"unknown config {name_or_path!r}: use one of {', '.join(shipped_configs())} "
+                "or a path to a config .py file"
             ) from None
     if not hasattr(module, "get_config"):
         raise UserError(f"config {name_or_path} has no get_config() function")
@@ -281,9 +323,12 @@ def _coerce(name: str, kind: str, value: Any) -> Any:
             if not all(number.is_integer() for number in numbers):
                 raise ValueError(value)
             return tuple(int(number) for number in numbers)
-        if name == "style_layers":
-            layers = parse_style_layers(value) if isinstance(value, str) else value
+        if name in ("content_layer", "style_layers"):
+            layers = parse_layers(value, name) if isinstance(value, str) else value
             return tuple((str(layer), float(weight)) for layer, weight in layers)
+        if name == "terms":
+            items = value.split(",") if isinstance(value, str) else value
+            return tuple(str(item).strip() for item in items if str(item).strip())
         if kind == "list":
             items = value.split(",") if isinstance(value, str) else value
             return tuple(float(item) for item in items)
@@ -300,17 +345,6 @@ def _coerce(name: str, kind: str, value: Any) -> Any:
         return str(value)
     except (TypeError, ValueError):
         raise UserError(f"--{name}: {value!r} is not a valid {kind} value") from None
-
-
-def differences(saved: Mapping[str, Any], config: Config, allowed: Sequence[str] = ()) -> list[str]:
-    """Settings whose value in `config` differs from a saved config.json's, as 'name: a -> b'."""
-    current = json.loads(json.dumps(config.to_dict()))
-    saved = json.loads(json.dumps(dict(saved)))
-    return [
-        f"{name}: {saved.get(name)!r} -> {current.get(name)!r}"
-        for name in sorted(set(current) | set(saved))
-        if name not in allowed and saved.get(name) != current.get(name)
-    ]
 
 
 # Issue 9: several styles in one --style string, and the size flags.

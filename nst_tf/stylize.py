@@ -1,51 +1,44 @@
-"""One run, orchestrated: build, resume or start, loop with writers and checkpoints, finish.
+"""One run, orchestrated: plan its folder, then scale by scale build, resume or start, loop.
 
-Outputs are written as they become final: config.json (status "running") first, initial.png
-(Figure 4's noisy start), `<i>.png` every save_every iterations, trace.csv after every logged
-iteration, TensorBoard events, checkpoints every checkpoint_every iterations, then
-generated_image.jpg, side_by_side.png (content | style | generated) and config.json with its
-final status. A signal (SIGINT, SIGTERM) stops after the current step with a checkpoint, the
-image reached so far and status "interrupted"; a non-finite cost stops with the last finite
-image and status "diverged".
+A run is one or more scales (--scales: coarse to fine, nst_tf.images.sizes). Each scale is a
+run of its own size: `build` assembles it with targets from the ORIGINAL images resized to it
+(never from the previous scale's copies) and a fresh optimizer starting from the previous
+scale's result, upsampled bicubically; the VGG weights are read once. Iterations are numbered
+over the whole run, trace.csv gains a `long_side` column and a row at the last iteration of
+every scale, and a checkpoint belongs to the scale it was taken in, so a resume rebuilds that
+scale first and carries on through the schedule. Adam's moments are not carried to the next
+scale: they are per-pixel statistics of another size, and carrying them resized was measured
+worse (docs/performance.md).
+
+The run folder (nst_tf.outputs.run_folder) owns what is written; this module decides when. A
+signal (SIGINT, SIGTERM) stops after the current step with a checkpoint, the image reached so
+far and status "interrupted"; a non-finite cost stops with the last finite image and status
+"diverged". nst-tf-batch runs a job its batched step does not cover through `run_planned`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
-import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 from absl import logging
 
-from nst_tf import config as config_lib
-from nst_tf.build import Run, build
+from nst_tf.build import Inputs, Run, build, layers_of, load_inputs, load_weights, working_size
 from nst_tf.config import Config
 from nst_tf.errors import UserError
-from nst_tf.images import io
-from nst_tf.optim.loop import DivergedError, StoppedError, run_loop
-from nst_tf.optim.multiscale import total_iterations
-from nst_tf.outputs import record
-from nst_tf.outputs.checkpoint import CHECKPOINT_DIR, RunCheckpoints, saved_updates
+from nst_tf.images import io, sizes
+from nst_tf.images.masks import resize_mask
+from nst_tf.model import vgg
+from nst_tf.optim.loop import DivergedError, Schedule, StoppedError, run_loop
 from nst_tf.outputs.progress import Progress
-from nst_tf.outputs.writers import (
-    ImageFileWriter,
-    MultiWriter,
-    PaperLogWriter,
-    TensorBoardWriter,
-    TraceCsvWriter,
-)
-from nst_tf.runtime import signals
+from nst_tf.outputs.run_folder import GENERATED_IMAGE, RESUMABLE_CHANGES, Plan, RunFolder
+from nst_tf.runtime import memory, signals
 from nst_tf.weights import locate
 
-GENERATED_IMAGE = "generated_image.jpg"
-INITIAL_IMAGE = "initial.png"
-SIDE_BY_SIDE = "side_by_side.png"
-TRACE_FILE = "trace.csv"
-TENSORBOARD_DIR = "tensorboard"
-RESUMABLE_CHANGES = ("num_iterations",)
+LONG_SIDE = "long_side"  # the trace column naming each row's scale, with --scales
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,158 +57,197 @@ class RunStoppedError(Exception):
         self.exit_code = exit_code
 
 
-def prepare_output_dir(path: str) -> None:
-    try:
-        os.makedirs(path, exist_ok=True)
-        probe = os.path.join(path, f".write_test{os.getpid()}")
-        with open(probe, "w"):
-            pass
-        os.remove(probe)
-    except OSError as err:
-        raise UserError(
-            f"cannot write to output directory {path} ({err.strerror}); pass a writable "
-            "--output_dir"
-        ) from None
+def total_iterations(config: Config) -> int:
+    """Iterations of the whole run: num_iterations, or the sum over the scales."""
+    if config.scales is None:
+        return config.num_iterations
+    return sum(config.scale_iterations or [config.num_iterations] * len(config.scales))
 
 
-class _Hooks:
-    """The loop's outputs: writers for costs and images, checkpoints, progress, wall time."""
+def run_schedule(config: Config, inputs: Inputs | None = None) -> list[sizes.Scale]:
+    """The run's scales: one at the working size, or --scales at the content's aspect."""
+    if inputs is None:
+        content_size = io.read_size(config.content, "content")
+    else:
+        content_size = (inputs.content.shape[1], inputs.content.shape[0])
+    return sizes.schedule(
+        content_size,
+        working_size(config, content_size),
+        config.num_iterations,
+        config.scales,
+        config.scale_iterations,
+    )
 
-    def __init__(self, run: Run, checkpoints: RunCheckpoints, start_updates: int, seconds: float):
-        config = run.config
-        self._render = run.render
-        self._checkpoints = checkpoints
-        self._offset = seconds
-        self._started = time.perf_counter()
-        self.trace = TraceCsvWriter(
-            os.path.join(config.output_dir, TRACE_FILE),
-            keep_before=start_updates - 1 if start_updates else None,
+
+def at_scale(config: Config, scale: sizes.Scale) -> Config:
+    """The one-size config `build` assembles for a scale of a --scales run."""
+    if config.scales is None:
+        return config
+    return dataclasses.replace(
+        config,
+        width=scale.width,
+        height=scale.height,
+        image_size=None,  # the scale's exact size, not --image_size's
+        num_iterations=scale.iterations,
+        scales=None,
+        scale_iterations=None,
+    )
+
+
+def _inputs_at(config: Config, inputs: Inputs | None, scale: sizes.Scale) -> Inputs:
+    """A scale's images, resized from the originals (read from the files unless passed in)."""
+    if inputs is None:
+        return load_inputs(at_scale(config, scale), check_memory=config.scales is None)
+    if config.scales is None:
+        return inputs
+    size = (scale.width, scale.height)
+    styles = tuple(
+        io.resize(
+            style, *sizes.style_size((style.shape[1], style.shape[0]), size, config.style_scale)
         )
-        self.progress = Progress(total_iterations(config), start=start_updates)
-        writers = [PaperLogWriter(self.progress), self.trace, ImageFileWriter(config.output_dir)]
-        if config.tensorboard:
-            writers.append(TensorBoardWriter(os.path.join(config.output_dir, TENSORBOARD_DIR)))
-        self.writers = MultiWriter(writers)
-
-    def seconds(self) -> float:
-        return self._offset + time.perf_counter() - self._started
-
-    def on_costs(self, iteration: int, terms: Mapping[str, float]) -> None:
-        self.writers.write_scalars(iteration, {**terms, "seconds": self.seconds()})
-
-    def on_image(self, iteration: int, image: np.ndarray) -> None:
-        self.writers.write_images(iteration, {"generated": self._render(image)})
-
-    def on_checkpoint(self, updates: int) -> None:
-        self._checkpoints.save(updates, self.seconds())
-        self.writers.flush()
-
-    def on_step(self, iteration: int) -> None:
-        self.progress.update(iteration)
-
-    def close(self) -> None:
-        self.progress.close()
-        self.writers.close()
+        for style in inputs.styles
+    )
+    masks = tuple(resize_mask(mask, *size) for mask in inputs.masks)
+    init = None if inputs.init is None else io.resize(inputs.init, *size)
+    return Inputs(io.resize(inputs.content, *size), styles, masks, init)
 
 
-def _start_or_resume(config: Config, resume: bool) -> Run:
-    """Checks a resume against the saved config, or clears a previous run's checkpoints."""
-    checkpoint_dir = os.path.join(config.output_dir, CHECKPOINT_DIR)
-    if resume:
-        saved = record.read_record(config.output_dir)
-        # A --scales schedule must stay as it was: the checkpoint's image has its scale's size.
-        allowed = RESUMABLE_CHANGES if config.scales is None else ()
-        changed = config_lib.differences(saved["config"], config, allowed)
-        if changed:
-            raise UserError(
-                f"cannot resume {config.output_dir} with other settings ({'; '.join(changed)}); "
-                "repeat the original flags (only a larger --num_iterations may change, and "
-                "not with --scales)"
+def scale_runs(
+    config: Config,
+    weights: vgg.VggWeights,
+    start_updates: int = 0,
+    inputs: Inputs | None = None,
+) -> Iterator[tuple[sizes.Scale, Run]]:
+    """Each scale's run, from the one `start_updates` falls in to the last.
+
+    A scale is built when the caller asks for it, from the previous scale's image as it is
+    then (upsampled), and the previous scale's run is let go first.
+    """
+    scales = run_schedule(config, inputs)
+    if config.scales is not None:  # refuse an output size that cannot fit before the first
+        final = scales[-1]
+        memory.choose_recompute(
+            final.width, final.height, layers_of(config), config.recompute, "--scales"
+        )
+    initial, precision = None, None
+    for scale in scales[sizes.scale_at(scales, start_updates).index :]:
+        if len(scales) > 1:
+            logging.info(
+                "Scale %d of %d: %dx%d, iterations %d to %d",
+                scale.index + 1,
+                len(scales),
+                scale.width,
+                scale.height,
+                scale.start,
+                scale.end - 1,
             )
-        return build(config, start_updates=saved_updates(config.output_dir))
-    if os.path.isdir(checkpoint_dir):
-        logging.info("Starting afresh: removing the earlier run's %s", checkpoint_dir)
-        shutil.rmtree(checkpoint_dir)
-    return build(config)
+        run = build(
+            at_scale(config, scale),
+            _inputs_at(config, inputs, scale),
+            weights,
+            initial=initial,
+            precision=precision,
+        )
+        precision = run.precision
+        yield scale, run
+        if scale.index + 1 < len(scales):
+            following = scales[scale.index + 1]
+            initial = sizes.upsample(run.optimizer.image.numpy(), following.width, following.height)
+        del run  # the finished scale's graph and activations go before the next is built
 
 
 def stylize(config: Config, resume: bool = False) -> RunResult:
-    """Runs the optimization for `config` and writes every output (see the module doc)."""
-    started = time.perf_counter()
+    """Runs `config` into its --output_dir (see the module doc); `resume` continues it."""
+    config = dataclasses.replace(config, vgg_path=locate.resolve_vgg_path(config.vgg_path))
     if not config.content or not config.style:
         raise UserError("both --content and --style images are required")
-    config = dataclasses.replace(config, vgg_path=locate.resolve_vgg_path(config.vgg_path))
-    prepare_output_dir(config.output_dir)
-    run = _start_or_resume(config, resume)
-    checkpoints = RunCheckpoints(
-        config.output_dir, run.optimizer.state(), max_to_keep=config.keep_checkpoints
-    )
-    start_updates, seconds = checkpoints.restore_latest() if resume else (0, 0.0)
+    folder = RunFolder(config.output_dir, config.to_dict())
+    # A --scales schedule must stay as it was: the checkpoint's image has its scale's size.
+    allowed = RESUMABLE_CHANGES if config.scales is None else ()
+    plan = folder.plan(total_iterations(config), "always" if resume else "never", allowed)
+    return run_planned(config, folder, plan)
+
+
+def run_planned(
+    config: Config,
+    folder: RunFolder,
+    plan: Plan,
+    progress: Any = None,
+    weights: vgg.VggWeights | None = None,
+) -> RunResult:
+    """Runs a planned ("start" or "resume") folder; `progress` and `weights` are nst-tf-batch's
+    (shared by its jobs), else this run's own."""
+    started = time.perf_counter()
+    folder.check_writable()
     total = total_iterations(config)
-    if start_updates > total:
-        raise UserError(
-            f"the checkpoint in {config.output_dir} is at iteration {start_updates}, past "
-            f"--num_iterations={config.num_iterations}; pass a larger --num_iterations"
-        )
-    if resume:
-        logging.info("Resuming %s at iteration %d", config.output_dir, start_updates)
-    else:
-        io.save_image(
-            os.path.join(config.output_dir, INITIAL_IMAGE),
-            run.render(run.initial_image),
-        )
-    hooks = _Hooks(run, checkpoints, start_updates, seconds)
-    provenance = run.weights_provenance
-
-    def finish(status: str, image: np.ndarray, completed: int, **extra) -> np.ndarray:
-        hooks.close()
-        pixels = run.render(image)
-        io.save_image(os.path.join(config.output_dir, GENERATED_IMAGE), pixels)
-        record.write_record(
-            config, status, completed, hooks.seconds(), provenance, precision=run.precision, **extra
-        )
-        return pixels
-
-    record.write_record(
-        config, "running", start_updates, seconds, provenance, precision=run.precision
+    weights = weights or load_weights(config)
+    folder.weights = weights.provenance
+    own_progress = progress is None
+    if own_progress:
+        progress = Progress(total, start=plan.start)
+    outputs = folder.outputs(plan, config.keep_checkpoints, config.tensorboard, progress)
+    schedule = Schedule(
+        config.log_every, config.save_every, config.checkpoint_every, config.scales is not None
     )
+    run: Run | None = None
+    ended: StoppedError | DivergedError | None = None
     try:
         with signals.stop_requests() as stop_requested:
-            final = run_loop(
-                run.optimizer,
-                total,
-                config.log_every,
-                config.save_every,
-                config.checkpoint_every,
-                hooks,
-                stop_requested,
-            )
-    except StoppedError as stop:
-        finish("interrupted", run.optimizer.image.numpy(), stop.updates, signal=stop.reason)
+            for index, (scale, run) in enumerate(scale_runs(config, weights, plan.start)):
+                first = index == 0
+                folder.precision = run.precision
+                outputs.render = run.render
+                if config.scales is not None:
+                    outputs.constants = {LONG_SIDE: float(scale.long_side)}
+                if first:
+                    folder.begin(plan, run.render(run.initial_image))
+                outputs.track(run.optimizer.state(), plan.checkpoint if first else None)
+                if first:
+                    folder.write_record("running", plan.start, outputs.seconds())
+                final = run_loop(
+                    run.optimizer,
+                    run.targets,
+                    scale.end,
+                    schedule,
+                    outputs,
+                    stop_requested,
+                    offset=scale.start,
+                    final=scale.end == total,
+                )
+    except (StoppedError, DivergedError) as err:
+        ended = err
+    finally:
+        outputs.close()
+        if own_progress:
+            progress.close()
+    if isinstance(ended, StoppedError):
+        pixels = run.render(run.optimizer.image.numpy())
+        folder.finish("interrupted", pixels, ended.updates, outputs.seconds(), signal=ended.reason)
         raise RunStoppedError(
-            f"stopped by {stop.reason} after iteration {stop.updates - 1}; outputs and a "
+            f"stopped by {ended.reason} after iteration {ended.updates - 1}; outputs and a "
             f"checkpoint are in {config.output_dir}; continue with the same flags plus --resume",
-            signals.EXIT_CODES.get(stop.reason, 1),
-        ) from None
-    except DivergedError as diverged:
-        finish(
-            "diverged", run.optimizer.last_finite.numpy(), max(diverged.iteration, 0),
-            diverged_at=diverged.iteration,
-        )  # fmt: skip
+            signals.EXIT_CODES.get(ended.reason, 1),
+        )
+    if isinstance(ended, DivergedError):
+        pixels = run.render(run.optimizer.last_finite.numpy())
+        completed = max(ended.iteration, 0)
+        folder.finish("diverged", pixels, completed, outputs.seconds(), diverged_at=ended.iteration)
         raise RunStoppedError(
-            f"error: the cost became non-finite at iteration {diverged.iteration} "
+            f"error: the cost became non-finite at iteration {ended.iteration} "
             f"(--learning_rate={config.learning_rate:g} is likely too large; lower it); the last "
-            f"finite image is {os.path.join(config.output_dir, GENERATED_IMAGE)}",
+            f"finite image is {folder.file(GENERATED_IMAGE)}",
             1,
-        ) from None
-    except BaseException:
-        hooks.close()
-        raise
-    final_pixels = finish("completed", final, total)
-    io.save_image(
-        os.path.join(config.output_dir, SIDE_BY_SIDE),
-        io.side_by_side(run.inputs.content, run.inputs.styles[0], final_pixels),
-    )
-    total = time.perf_counter() - started
-    logging.info("Wrote %s in %.1f s", os.path.join(config.output_dir, GENERATED_IMAGE), total)
-    return RunResult(config.output_dir, final_pixels, hooks.trace.rows, hooks.seconds())
+        )
+    pixels = run.render(final)
+    folder.finish("completed", pixels, total, outputs.seconds(), panels(run.inputs))
+    logging.info("Wrote %s in %.1f s", folder.file(GENERATED_IMAGE), time.perf_counter() - started)
+    return RunResult(config.output_dir, pixels, outputs.trace.rows, outputs.seconds())
+
+
+def panels(inputs: Inputs) -> list[np.ndarray]:
+    """side_by_side.png's panels before the result: content, every style, every mask."""
+    masks = [
+        np.repeat(np.round(mask * 255).astype(np.uint8)[..., np.newaxis], 3, axis=2)
+        for mask in inputs.masks
+    ]
+    return [inputs.content, *inputs.styles, *masks]

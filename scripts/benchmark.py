@@ -12,7 +12,7 @@ import os
 
 from absl import app, flags
 
-from nst_tf.outputs.files import write_text
+from nst_tf.files import write_text
 from nst_tf.runtime import environment
 
 _SIZES = flags.DEFINE_list("sizes", ["200x150", "400x300", "800x600"], "WIDTHxHEIGHT list.")
@@ -31,8 +31,11 @@ _IMAGES_DIR = flags.DEFINE_string(
     "images_dir", "../shared/paper/images", "--time_to_quality: louvre_small.jpg, monet.jpg."
 )
 _VGG_PATH = flags.DEFINE_string("vgg_path", None, "--time_to_quality: VGG-19 .mat.")
-_TARGET = flags.DEFINE_float(
-    "target_cost", None, "--time_to_quality: skip the first Adam run, use this target."
+_TARGET = flags.DEFINE_list(
+    "target_cost",
+    None,
+    "--time_to_quality: skip the first Adam run and use these TOTAL,CONTENT costs of its "
+    "final image (both printed by an earlier run).",
 )
 _ROUTES = flags.DEFINE_list(
     "routes", None, "--time_to_quality: route names to time (default: all the hardware has)."
@@ -49,12 +52,15 @@ def main(argv: list[str]) -> None:
         content, style = (
             os.path.join(_IMAGES_DIR.value, n) for n in ("louvre_small.jpg", "monet.jpg")
         )
+        target = None
+        if _TARGET.value:
+            if len(_TARGET.value) != 2:
+                raise app.UsageError("--target_cost takes TOTAL,CONTENT, e.g. 8.74e7,21000")
+            target = tuple(float(value) for value in _TARGET.value)
         routes = None
         if _ROUTES.value:
             routes = {name: time_to_quality.ROUTES[name] for name in _ROUTES.value}
-        report = time_to_quality.run(
-            content, style, _VGG_PATH.value, routes=routes, target=_TARGET.value
-        )
+        report = time_to_quality.run(content, style, _VGG_PATH.value, routes=routes, target=target)
         if _JSON.value:
             write_text(_JSON.value, json.dumps(report, indent=2) + "\n")
         return

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from absl import app, flags
 
-from nst_tf.outputs.files import write_text
+from nst_tf.files import write_text
 from nst_tf.runtime import environment
 
 _SIZES = flags.DEFINE_list("sizes", ["1024x768", "2048x1536"], "WIDTHxHEIGHT list.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nst_tf.images.io import save_image
-from nst_tf.model import vgg
+from nst_tf.weights import matconvnet
 from tests.helpers import PAPER_MEANS, smooth_image, tiny_vgg_weights
 
 
@@ -13,7 +13,7 @@ from tests.helpers import PAPER_MEANS, smooth_image, tiny_vgg_weights
 def tiny_vgg_path(tmp_path_factory) -> str:
     path = str(tmp_path_factory.mktemp("weights") / "tiny-vgg19.mat")
     kernels, biases = tiny_vgg_weights()
-    vgg.write_matconvnet(path, kernels, biases, PAPER_MEANS)
+    matconvnet.write_matconvnet(path, kernels, biases, PAPER_MEANS)
     return path
 
 

@@ -14,6 +14,10 @@ import pytest
 
 from nst_tf.config import Config, load_config_table, make_config
 from nst_tf.model import vgg
+from nst_tf.objective.objective import Objective, Targets
+from nst_tf.objective.terms.base import TermImages
+from nst_tf.objective.terms.content import ContentTerm
+from nst_tf.objective.terms.style import StyleTerm
 
 PAPER_IMAGES = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "paper", "images")
 PAPER_MEANS = (123.68, 116.779, 103.939)
@@ -68,3 +72,29 @@ def run_cli(*flags: str, cwd: str | None = None, timeout: float = 300):
         timeout=timeout,
         cwd=cwd,
     )
+
+
+PAPER_STYLE_LAYERS = tuple((f"conv{block}_1", 0.2) for block in range(1, 6))
+
+
+def paper_objective(
+    extractor,
+    content_layer: str = "conv4_2",
+    style_layers=PAPER_STYLE_LAYERS,
+    alpha: float = 10.0,
+    beta: float = 40.0,
+    **style_options,
+) -> Objective:
+    """eq. 4's two terms over `extractor`, as configs/paper.py builds them."""
+    return Objective(
+        extractor,
+        [
+            ContentTerm(((content_layer, 1.0),), alpha),
+            StyleTerm(style_layers, beta, **style_options),
+        ],
+    )
+
+
+def prepare(objective: Objective, content, styles, masks=()) -> Targets:
+    """The objective's targets for normalized [1, H, W, 3] images."""
+    return objective.prepare(TermImages(content, tuple(styles), tuple(masks)))

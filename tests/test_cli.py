@@ -62,7 +62,8 @@ def test_end_to_end_run_writes_trace_images_and_paper_log_lines(
     assert iio.imread(out / "side_by_side.png").shape == (30, 3 * 40 + 2 * 8, 3)
     record = json.loads((out / "config.json").read_text())
     assert record["status"] == "completed" and record["completed_iterations"] == 5
-    assert record["config"]["alpha"] == 10.0 and record["config"]["content_layer"] == "conv4_2"
+    assert record["config"]["alpha"] == 10.0
+    assert record["config"]["content_layer"] == [["conv4_2", 1.0]]
     assert "tensorflow" in record["versions"]
     assert not [name for name in os.listdir(out) if ".tmp" in name]
 

@@ -40,17 +40,17 @@ def test_make_config_overrides_only_non_none():
     assert table["width"] == 400  # the table itself is not modified
 
 
-def test_parse_style_layers():
-    assert config.parse_style_layers("conv1_1:0.5,conv3_1:0.5") == (
+def test_parse_layers():
+    assert config.parse_layers("conv1_1:0.5,conv3_1:0.5") == (
         ("conv1_1", 0.5),
         ("conv3_1", 0.5),
     )
-    assert config.parse_style_layers(" conv2_1 : 2 , conv5_1 ,") == (
+    assert config.parse_layers(" conv2_1 : 2 , conv5_1 ,") == (
         ("conv2_1", 2.0),
         ("conv5_1", 1.0),
     )
     with pytest.raises(UserError, match="NAME:WEIGHT"):
-        config.parse_style_layers("conv1_1:abc")
+        config.parse_layers("conv1_1:abc")
 
 
 @pytest.mark.parametrize(
@@ -88,9 +88,12 @@ def test_unknown_and_missing_keys():
         config.make_config(table)
 
 
-def test_unknown_config_name():
-    with pytest.raises(UserError, match="unknown config"):
+def test_unknown_config_name_lists_every_shipped_config():
+    with pytest.raises(UserError, match="unknown config 'picasso': use one of") as error:
         config.load_config_table("picasso")
+    shipped = config.shipped_configs()
+    assert {"paper", "fast", "gatys2016"} <= set(shipped)
+    assert ", ".join(shipped) in str(error.value)
 
 
 def test_config_file_by_path(tmp_path):

@@ -13,8 +13,8 @@ from nst_tf import build, config, stylize
 from nst_tf.errors import UserError
 from nst_tf.images import color
 from nst_tf.images.io import load_image, normalize, save_image
-from nst_tf.model import vgg
 from nst_tf.objective import losses, regions
+from nst_tf.weights import matconvnet
 from tests.helpers import paper_config, run_cli, smooth_image, tiny_config
 
 
@@ -195,8 +195,10 @@ def test_two_regions_each_take_their_own_style(tiny_vgg_path, tiny_images, secon
     )
     result = stylize.stylize(cfg)
     assert result.trace[-1]["style_cost"] < result.trace[0]["style_cost"] / 5
+    # side_by_side.png shows every style and mask: content | 2 styles | 2 masks | result.
+    assert iio.imread(tmp_path / "out" / "side_by_side.png").shape == (30, 6 * 40 + 5 * 8, 3)
     names = ["conv1_1", "conv2_1", "conv3_1"]
-    extractor = vgg.load_vgg_model(tiny_vgg_path, layers=names)
+    extractor = matconvnet.load_vgg_model(tiny_vgg_path, layers=names)
 
     def features(pixels):
         return extractor(tf.constant(normalize(pixels)))

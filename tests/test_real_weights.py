@@ -13,8 +13,8 @@ import tensorflow as tf
 
 from nst_tf import stylize
 from nst_tf.images import io as images
-from nst_tf.model import vgg
 from nst_tf.tools import reproduce
+from nst_tf.weights import matconvnet
 from tests.helpers import paper_config, paper_image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -35,8 +35,8 @@ def real_inputs():
 def test_features_of_a_real_image_are_deterministic_across_loads(real_inputs):
     weights, content, _ = real_inputs
     image = tf.constant(images.normalize(images.load_image(content, 100, 75)))
-    first = vgg.load_vgg_model(weights, layers=["conv4_2"])(image)["conv4_2"].numpy()
-    second = vgg.load_vgg_model(weights, layers=["conv4_2"])(image)["conv4_2"].numpy()
+    first = matconvnet.load_vgg_model(weights, layers=["conv4_2"])(image)["conv4_2"].numpy()
+    second = matconvnet.load_vgg_model(weights, layers=["conv4_2"])(image)["conv4_2"].numpy()
     np.testing.assert_array_equal(first, second)
     assert first.shape == (1, 10, 13, 512)
     assert np.isfinite(first).all() and 0.05 < np.mean(first > 0) < 0.95

@@ -207,3 +207,55 @@ def test_cli_benchmark_and_reproduction_share_one_build(
     stylize.stylize(tiny_config(tiny_vgg_path, tiny_images, tmp_path, num_iterations=1))
     benchmark.nst_tf_step(24, 16)()
     assert calls == [40, 24]
+
+
+def test_init_names_the_start_and_a_resume_checks_it(tiny_vgg_path, tiny_images, tmp_path):
+    from nst_tf.images import io
+
+    content = io.normalize(io.load_image(tiny_images[0], 40, 30))
+    starts = {}
+    for init in ("noise", "content", "random", tiny_images[1]):
+        out = tmp_path / init.replace("/", "_")
+        run = build_lib.build(tiny_config(tiny_vgg_path, tiny_images, out, init=init))
+        starts[init] = run.initial_image
+    noise = np.random.RandomState(0).uniform(-20, 20, content.shape)
+    np.testing.assert_allclose(starts["noise"], 0.6 * noise + 0.4 * content, atol=1e-4)
+    np.testing.assert_array_equal(starts["content"], content)
+    np.testing.assert_allclose(starts["random"], noise, atol=1e-5)  # Gatys et al.'s white noise
+    style = io.normalize(io.load_image(tiny_images[1], 40, 30))
+    np.testing.assert_array_equal(starts[tiny_images[1]], style)
+    config = tiny_config(tiny_vgg_path, tiny_images, tmp_path / "run", init="content")
+    stylize.stylize(config)
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["config"]["init"] == "content"
+    with pytest.raises(UserError, match="init: 'content' -> 'noise'"):
+        stylize.stylize(tiny_config(tiny_vgg_path, tiny_images, tmp_path / "run"), resume=True)
+    with pytest.raises(UserError, match=r"--init image not found: nowhere\.png"):
+        stylize.stylize(tiny_config(tiny_vgg_path, tiny_images, tmp_path / "x", init="nowhere.png"))
+
+
+def test_tv_and_weighted_content_layers_add_trace_columns(tiny_vgg_path, tiny_images, tmp_path):
+    config = tiny_config(
+        tiny_vgg_path, tiny_images, tmp_path, tv_weight=10.0, content_layer="conv4_2:1,conv3_1:0.5"
+    )
+    rows = stylize.stylize(config).trace
+    assert {"tv", "content/conv4_2", "content/conv3_1"} <= set(rows[0])
+    for row in rows:
+        parts = row["content/conv4_2"] + row["content/conv3_1"]
+        assert parts == pytest.approx(row["content_cost"], rel=1e-5)
+        total = 10.0 * row["content_cost"] + 40.0 * row["style_cost"] + 10.0 * row["tv"]
+        assert total == pytest.approx(row["total_cost"], rel=1e-5)
+    assert rows[-1]["tv"] < rows[0]["tv"]  # a strong weight smooths the noisy start
+    paper = stylize.stylize(tiny_config(tiny_vgg_path, tiny_images, tmp_path / "paper")).trace
+    assert "tv" not in paper[0] and "content/conv4_2" not in paper[0]  # the paper's columns
+
+
+def test_an_objective_without_the_papers_terms_logs_and_traces_what_it_has(
+    tiny_vgg_path, tiny_images, tmp_path, caplog
+):
+    config = tiny_config(tiny_vgg_path, tiny_images, tmp_path, terms=("content",), tv_weight=1.0)
+    with caplog.at_level("INFO"):
+        rows = stylize.stylize(config).trace
+    assert "content cost = " in caplog.text and "style cost = " not in caplog.text
+    assert "style_cost" not in rows[0] and {"total_cost", "content_cost", "tv"} <= set(rows[0])
+    header = (tmp_path / "trace.csv").read_text().splitlines()[0]
+    assert header.startswith("iteration,total_cost,content_cost,style_cost,tv")

@@ -21,6 +21,10 @@ class BatchProgress(Progress):
         self._jobs_done = done
         self._iterations_done = 0
 
+    @property
+    def iterations_done(self) -> int:
+        return self._iterations_done
+
     def advance_iterations(self, count: int) -> None:
         """After a step that updated `count` jobs once each."""
         self._iterations_done += count

@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import math
 import os
 
-from nst_tf.outputs.files import write_text
+from nst_tf.files import write_text
 from nst_tf.outputs.writers import read_trace
 
 SUMMARY_FILE = "summary.csv"
@@ -36,18 +37,24 @@ class JobResult:
 
 
 def last_costs(output_dir: str) -> tuple[float, float, float] | None:
-    """The last row of a job's trace.csv (also for jobs an earlier batch finished)."""
+    """The last row of a job's trace.csv (also for jobs an earlier batch finished); a term the
+    objective lacks is NaN (printed empty)."""
     path = os.path.join(output_dir, "trace.csv")
     if not os.path.isfile(path):
         return None
     rows = read_trace(path)
     if not rows:
         return None
-    return rows[-1]["total_cost"], rows[-1]["content_cost"], rows[-1]["style_cost"]
+    last = rows[-1]
+    return tuple(
+        last.get(column, math.nan) for column in ("total_cost", "content_cost", "style_cost")
+    )
 
 
 def _cells(result: JobResult) -> list[str]:
-    costs = [f"{value:.6g}" for value in result.costs] if result.costs else ["", "", ""]
+    costs = [
+        "" if math.isnan(value) else f"{value:.6g}" for value in result.costs or [math.nan] * 3
+    ]
     cells = [result.job, result.status, str(result.iterations), *costs]
     return [*cells, f"{result.seconds:.1f}", result.note]
 

@@ -14,7 +14,7 @@ import numpy as np
 from absl import logging
 
 from nst_tf.errors import UserError
-from nst_tf.outputs.files import atomic_path
+from nst_tf.files import atomic_path
 
 PAPER_MEANS = (123.68, 116.779, 103.939)
 
@@ -24,10 +24,13 @@ def load_image(path: str, width: int, height: int, role: str = "image") -> np.nd
     return fit_image(read_image(path, role), width, height, path)
 
 
-def read_image(path: str, role: str = "image") -> np.ndarray:
-    """Reads any image imageio knows as uint8 RGB at its own size."""
-    if not os.path.isfile(path):
-        raise UserError(f"{role} image not found: {path}; pass an existing JPEG or PNG file")
+def read_image(path: str, role: str = "image", gray_expected: bool = False) -> np.ndarray:
+    """Reads any image imageio knows as uint8 RGB at its own size.
+
+    A grayscale file is logged, being unusual for a photograph or painting; `gray_expected`
+    (masks) skips that line.
+    """
+    _check_file(path, role)
     try:
         pixels = iio.imread(path, plugin="pillow")
     except Exception as err:  # Pillow raises many types; all mean "not an image we can read"
@@ -35,7 +38,20 @@ def read_image(path: str, role: str = "image") -> np.ndarray:
             f"{role} image {path} could not be read as an image ({type(err).__name__}); "
             "pass a JPEG or PNG file"
         ) from None
-    return _as_rgb_uint8(np.asarray(pixels), path)
+    return _as_rgb_uint8(np.asarray(pixels), path, gray_expected)
+
+
+# nst-tf-batch's flag for a folder of each role's images (a folder is not one image).
+_FOLDER_FLAGS = {"content": "--contents", "style": "--styles"}
+
+
+def _check_file(path: str, role: str) -> None:
+    if os.path.isdir(path):
+        batch = _FOLDER_FLAGS.get(role)
+        hint = f", or run nst-tf-batch {batch}={path} for each image in it" if batch else ""
+        raise UserError(f"{role} image {path} is a folder; pass one JPEG or PNG file{hint}")
+    if not os.path.isfile(path):
+        raise UserError(f"{role} image not found: {path}; pass an existing JPEG or PNG file")
 
 
 def fit_image(pixels: np.ndarray, width: int, height: int, path: str) -> np.ndarray:
@@ -48,7 +64,7 @@ def fit_image(pixels: np.ndarray, width: int, height: int, path: str) -> np.ndar
     return pixels
 
 
-def _as_rgb_uint8(pixels: np.ndarray, path: str) -> np.ndarray:
+def _as_rgb_uint8(pixels: np.ndarray, path: str, gray_expected: bool) -> np.ndarray:
     if pixels.ndim == 4:  # animated GIF or multi-page TIFF: the first frame
         logging.info("%s has %d frames; using the first", path, pixels.shape[0])
         pixels = pixels[0]
@@ -59,7 +75,8 @@ def _as_rgb_uint8(pixels: np.ndarray, path: str) -> np.ndarray:
     elif pixels.dtype != np.uint8:
         raise UserError(f"{path} has {pixels.dtype} pixels; pass an 8- or 16-bit JPEG or PNG")
     if pixels.ndim == 2:
-        logging.info("%s is grayscale; converting to RGB", path)
+        if not gray_expected:
+            logging.info("%s is grayscale; converting to RGB", path)
         pixels = np.stack([pixels] * 3, axis=-1)
     if pixels.ndim != 3 or pixels.shape[2] not in (1, 2, 3, 4) or min(pixels.shape[:2]) < 1:
         raise UserError(f"{path} has shape {pixels.shape}, not an image; pass a JPEG or PNG")
@@ -67,7 +84,8 @@ def _as_rgb_uint8(pixels: np.ndarray, path: str) -> np.ndarray:
         logging.info("%s has an alpha channel; dropping it", path)
         pixels = pixels[..., :-1]
     if pixels.shape[2] == 1:
-        logging.info("%s is grayscale; converting to RGB", path)
+        if not gray_expected:
+            logging.info("%s is grayscale; converting to RGB", path)
         pixels = np.repeat(pixels, 3, axis=2)
     return np.ascontiguousarray(pixels)
 
@@ -113,8 +131,7 @@ def save_image(path: str, pixels: np.ndarray) -> None:
 
 def read_size(path: str, role: str = "image") -> tuple[int, int]:
     """(width, height) of an image file, from its header: the aspect ratio --scales keeps."""
-    if not os.path.isfile(path):
-        raise UserError(f"{role} image not found: {path}; pass an existing JPEG or PNG file")
+    _check_file(path, role)
     try:
         shape = iio.improps(path, plugin="pillow", index=0).shape
     except Exception as err:  # Pillow raises many types; all mean "not an image we can read"

@@ -1,6 +1,16 @@
-"""Working sizes from a long side, the aspect ratio kept: --image_size, --style_scale, --scales."""
+"""Working sizes from a long side, the aspect ratio kept: --image_size, --style_scale, --scales.
+
+--scales is a schedule of sizes (coarse to fine): each `Scale` is a run of its own size and its
+share of the iterations, numbered over the whole run (with --scales=200,400
+--scale_iterations=150,50, iteration 150 is the first at 400 px).
+"""
 
 from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
 
 
 def fit_long_side(width: int, height: int, long_side: int) -> tuple[int, int]:
@@ -42,3 +52,57 @@ def style_size(
     if style_scale is None:
         return generated_size
     return fit_long_side(*style_size, max(1, round(style_scale * max(generated_size))))
+
+
+@dataclasses.dataclass(frozen=True)
+class Scale:
+    """One size of a run and its iterations [start, end) in the run's numbering."""
+
+    index: int
+    width: int
+    height: int
+    iterations: int
+    start: int  # iterations of the scales before this one
+
+    @property
+    def end(self) -> int:
+        return self.start + self.iterations
+
+    @property
+    def long_side(self) -> int:
+        return max(self.width, self.height)
+
+
+def schedule(
+    content_size: tuple[int, int],
+    working: tuple[int, int],
+    num_iterations: int,
+    scales: Sequence[int] | None = None,
+    scale_iterations: Sequence[int] | None = None,
+) -> list[Scale]:
+    """The run's sizes: one scale at `working` (width, height), or each of `scales` as a long
+    side at the content's aspect (content_size is its width, height)."""
+    if scales is None:
+        return [Scale(0, *working, num_iterations, 0)]
+    iterations = scale_iterations or [num_iterations] * len(scales)
+    result, start = [], 0
+    for index, (long_side, count) in enumerate(zip(scales, iterations, strict=True)):
+        result.append(Scale(index, *fit_long_side(*content_size, long_side), count, start))
+        start += count
+    return result
+
+
+def scale_at(scales: Sequence[Scale], updates: int) -> Scale:
+    """The scale whose updates run up to `updates`: the one a checkpoint then was taken in."""
+    for scale in scales:
+        if updates <= scale.end:
+            return scale
+    return scales[-1]
+
+
+def upsample(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A normalized [1, H, W, 3] image resized bicubically to width x height (the next scale)."""
+    import tensorflow as tf
+
+    resized = tf.image.resize(tf.constant(image, tf.float32), (height, width), method="bicubic")
+    return resized.numpy()

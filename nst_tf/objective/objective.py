@@ -1,69 +1,65 @@
-"""The objective: a generated image [N, H, W, 3] -> (J, named cost terms), nothing else.
+"""The objective: a generated image [N, H, W, 3] and its targets -> (J, named cost terms).
 
-Optimizers see only this function of the image. The terms are an ordered dict of per-image
-[N] vectors: the paper's `total`, `content` and `style` first, then each style layer's share of
-eq. 3 (`style/conv1_1`, ..., already weighted by lambda, so they add up to `style`). Trace
-columns, log lines and TensorBoard tags come from these keys, so a new term needs no new
-format. J is the sum of `total` over the batch: each image's gradient is its own.
+Optimizers see only this function. It runs VGG once over the image, hands every term the
+features it reads, weights each term's value and sums them: for the paper's two terms that is
+eq. 4, J = alpha J_content + beta J_style. The named terms are an ordered dict of per-image [N]
+vectors: `total` first, then each term's value under its name and its parts (`style/conv1_1`,
+..., already weighted by lambda, so they add up to `style`). Trace columns, log lines and
+TensorBoard tags come from these keys, so a new term needs no new format. J is the sum of
+`total` over the batch: each image's gradient is its own.
+
+Targets are computed once by `prepare` (outside the step) and passed back in at every call, so
+the compiled step takes them as arguments and one trace serves many jobs (terms/base.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import keras
 import tensorflow as tf
 
-from nst_tf.objective import losses, regions
-from nst_tf.objective.targets import StyleTarget, Targets, features_fp32
+from nst_tf.objective.features import TargetFeatures, features_fp32
+from nst_tf.objective.terms.base import Term, TermImages
 
 Terms = dict[str, tf.Tensor]
+Targets = dict[str, Mapping[str, object]]  # term name -> that term's targets
 
 
 class Objective:
-    """Eq. 4 over the targets: alpha J_content + beta sum_s w_s sum_l lambda_l J_style^[l]."""
+    """sum_t weight_t x term_t(image) over `terms`, in their order."""
 
-    def __init__(
-        self,
-        extractor: keras.Model,
-        targets: Targets,
-        content_layer: str,
-        style_layers: Sequence[tuple[str, float]],
-        alpha: float,
-        beta: float,
-        content_normalization: str = "paper",
-    ):
+    def __init__(self, extractor: keras.Model, terms: Sequence[Term]):
         self.extractor = extractor
-        self.targets = targets
-        self.content_layer = content_layer
-        self.style_layers = tuple(style_layers)
-        self.alpha = alpha
-        self.beta = beta
-        self._content_cost = losses.CONTENT_COSTS[content_normalization]
+        self.terms = tuple(terms)
+        self._target_features = TargetFeatures(extractor)
 
     @property
-    def term_names(self) -> list[str]:
-        return ["total", "content", "style", *(f"style/{name}" for name, _ in self.style_layers)]
+    def layers(self) -> list[str]:
+        """Every VGG layer a term reads, in first-named order."""
+        return list(dict.fromkeys(name for term in self.terms for name in term.layers))
 
-    def __call__(self, image: tf.Tensor) -> tuple[tf.Tensor, Terms]:
-        generated = features_fp32(self.extractor, image)
-        J_content = self._content_cost(self.targets.content, generated[self.content_layer])
-        per_layer = {}
-        for name, coeff in self.style_layers:
-            per_layer[f"style/{name}"] = tf.add_n(
-                [
-                    style.weight * coeff * _layer_style_cost(style, name, generated[name])
-                    for style in self.targets.styles
-                ]
-            )  # fmt: skip
-        J_style = tf.add_n(list(per_layer.values()))
-        J_total = losses.total_cost(J_content, J_style, self.alpha, self.beta)
-        terms = {"total": J_total, "content": J_content, "style": J_style, **per_layer}
-        return tf.reduce_sum(J_total), terms
+    @property
+    def batchable(self) -> bool:
+        """Whether jobs' targets stack into one batch (every term's do)."""
+        return all(term.batchable for term in self.terms)
+
+    def prepare(self, images: TermImages) -> Targets:
+        """Every term's targets for one job, computed once (leading job axis of 1)."""
+        return {term.name: term.prepare(self._target_features, images) for term in self.terms}
+
+    def __call__(self, image: tf.Tensor, targets: Targets) -> tuple[tf.Tensor, Terms]:
+        features = features_fp32(self.extractor, image) if self.layers else {}
+        named: Terms = {}
+        total = None
+        for term in self.terms:
+            values = term.cost(features, image, targets[term.name])
+            weighted = term.weight * values[term.name]
+            total = weighted if total is None else total + weighted
+            named.update(values)
+        return tf.reduce_sum(total), {"total": total, **named}
 
 
-def _layer_style_cost(style: StyleTarget, name: str, a_G: tf.Tensor) -> tf.Tensor:
-    """Eq. 2 against one style target: over the whole image, or inside its region."""
-    if style.masks is None:
-        return losses.layer_style_cost_from_gram(style.grams[name], a_G)
-    return regions.layer_style_cost_in_region(style.grams[name], a_G, style.masks[name])
+def stack_targets(targets: Sequence[Targets]) -> Targets:
+    """Several jobs' targets as one batch: every tensor concatenated along its job axis."""
+    return tf.nest.map_structure(lambda *parts: tf.concat(parts, axis=0), *targets)

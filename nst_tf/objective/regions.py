@@ -35,9 +35,13 @@ def layer_masks(mask: np.ndarray, layers: Iterable[str], pooling: str) -> dict[s
 
 
 def masked_gram(a: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
-    """The Gram of the features a * mask, scaled to a whole image's: x n_H n_W / sum(mask^2)."""
+    """The Gram of the features a * mask, scaled to a whole image's: x n_H n_W / sum(mask^2).
+
+    Per image: a batch of jobs brings one mask per image ([N, n_H, n_W, 1]).
+    """
     _, n_H, n_W, _ = a.shape.as_list()
-    return losses.activation_gram(a * mask) * (n_H * n_W / tf.reduce_sum(tf.square(mask)))
+    energy = tf.reduce_sum(tf.square(mask), axis=(1, 2, 3))[:, tf.newaxis, tf.newaxis]
+    return losses.activation_gram(a * mask) * (n_H * n_W / energy)
 
 
 def layer_style_cost_in_region(GS: tf.Tensor, a_G: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:

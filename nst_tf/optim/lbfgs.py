@@ -48,17 +48,19 @@ class _Evaluator:
         self.last: tuple[np.ndarray, Terms] | None = None
         self.first: Terms | None = None
 
-        def value_and_gradient(image: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, Terms]:
+        self.targets = None  # the objective's targets, set by the optimizer before scipy runs
+
+        def value_and_gradient(image: tf.Tensor, targets) -> tuple[tf.Tensor, tf.Tensor, Terms]:
             with tf.GradientTape(watch_accessed_variables=False) as tape:
                 tape.watch(image)
-                J, terms = objective(image)
+                J, terms = objective(image, targets)
             return J, tape.gradient(J, image), terms
 
-        spec = tf.TensorSpec(self.shape, tf.float32)
-        self.compiled = tf.function(value_and_gradient, input_signature=[spec], jit_compile=jit)
+        self.compiled = tf.function(value_and_gradient, jit_compile=jit)
 
     def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
-        J, gradient, terms = self.compiled(tf.constant(x.reshape(self.shape), tf.float32))
+        image = tf.constant(x.reshape(self.shape), tf.float32)
+        J, gradient, terms = self.compiled(image, self.targets)
         self.count += 1
         self.last = (x.copy(), terms)
         if self.first is None:
@@ -176,10 +178,11 @@ class LbfgsOptimizer:
         self._workers.replace(_Driver(self._evaluator, x0, self._bounds))
         return self._workers.driver
 
-    def step(self) -> Terms:
+    def step(self, targets) -> Terms:
         """One L-BFGS iteration; returns the terms of the image before it."""
+        self._evaluator.targets = targets
         start_image = self.image.numpy()
-        terms = self.evaluate() if self._stalled else self._iterate()
+        terms = self.evaluate(targets) if self._stalled else self._iterate()
         if np.isfinite(float(tf.reduce_sum(terms["total"]))):
             self.last_finite.assign(start_image)
         self.iterations.assign_add(1)  # a kept image counts too: the loop's count is the same
@@ -198,7 +201,7 @@ class LbfgsOptimizer:
         if kind == "finished":
             self._stalled = True
             logging.warning("L-BFGS-B cannot improve the image further (%s); keeping it", value)
-            return self.evaluate()
+            return self.evaluate(self._evaluator.targets)
         start_terms = self._terms if self._terms is not None else self._evaluator.first
         start_terms = self._with_evaluations(start_terms, int(self.evaluations.numpy()))
         self.image.assign(value.reshape(self.image.shape).astype(np.float32))
@@ -210,11 +213,22 @@ class LbfgsOptimizer:
     def _with_evaluations(self, terms: Terms, evaluations: int) -> Terms:
         return {**terms, "evaluations": tf.fill(tf.shape(terms["total"]), float(evaluations))}
 
-    def evaluate(self) -> Terms:
+    def evaluate(self, targets) -> Terms:
         """The terms of the current image (known from the line search, else computed)."""
         if self._terms is None:
-            _, _, self._terms = self._evaluator.compiled(self.image.value())
+            _, _, self._terms = self._evaluator.compiled(self.image.value(), targets)
         return self._with_evaluations(self._terms, int(self.evaluations.numpy()))
+
+    def reset(self, initial_image: np.ndarray) -> None:
+        """A fresh L-BFGS-B from `initial_image`: no history, counters at zero."""
+        self._workers.close()
+        self._workers.driver = None
+        self.image.assign(initial_image)
+        self.last_finite.assign(initial_image)
+        self.iterations.assign(0)
+        self.evaluations.assign(0)
+        self._terms = None
+        self._stalled = False
 
     @property
     def updates(self) -> int:

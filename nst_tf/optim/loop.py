@@ -8,10 +8,15 @@ pass; only a run whose last iteration is a logging one evaluates once more at th
 A run can stop early for two reasons, both raised as exceptions once the state is safe: the
 cost became non-finite (`DivergedError`), or a signal asked it to stop (`StoppedError`, raised
 after a checkpoint).
+
+Iterations are numbered over the whole run: a --scales run calls the loop once per scale with
+`offset` = the iterations of the scales before it, so the trace, log lines, snapshots and
+checkpoints of all scales form one sequence.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
@@ -23,16 +28,23 @@ Terms = Mapping[str, tf.Tensor]
 
 
 class ImageOptimizer(Protocol):
-    """What the loop needs of an optimizer (Adam, L-BFGS): a function of the image only."""
+    """What the loop needs of an optimizer (Adam, L-BFGS): the image, and steps over targets.
+
+    `targets` are the objective's (nst_tf.objective.objective), passed to every call so that
+    the compiled step takes them as arguments.
+    """
 
     image: tf.Variable
     last_finite: tf.Variable
 
-    def step(self) -> Terms:
+    def step(self, targets: Any) -> Terms:
         """One iteration; returns the per-image terms of the image before it."""
 
-    def evaluate(self) -> Terms:
+    def evaluate(self, targets: Any) -> Terms:
         """The terms of the current image."""
+
+    def reset(self, initial_image: np.ndarray) -> None:
+        """Starts afresh from `initial_image` (same shape), keeping the compiled step."""
 
     @property
     def updates(self) -> int:
@@ -89,45 +101,65 @@ def first_image_terms(terms: Terms) -> dict[str, float]:
     return {name: float(np.asarray(value).reshape(-1)[0]) for name, value in terms.items()}
 
 
+@dataclasses.dataclass(frozen=True)
+class Schedule:
+    """When the loop logs, saves and checkpoints, in the run's global iteration numbers."""
+
+    log_every: int
+    save_every: int
+    checkpoint_every: int
+    log_last: bool = False  # also log the last iteration (of each scale, for --scales)
+
+
 def run_loop(
     optimizer: ImageOptimizer,
-    num_iterations: int,
-    log_every: int,
-    save_every: int,
-    checkpoint_every: int,
+    targets: Any,
+    end: int,
+    schedule: Schedule,
     hooks: LoopHooks,
     stop_requested: Callable[[], str | None] = lambda: None,
+    offset: int = 0,
+    final: bool = True,
 ) -> np.ndarray:
-    """Runs from optimizer.updates to num_iterations updates; returns the final image.
+    """Runs from iteration offset + optimizer.updates up to `end`; returns the final image.
 
     `stop_requested` returns a reason once a stop is asked for; the loop then finishes the
-    current step, checkpoints and raises StoppedError.
+    current step, checkpoints and raises StoppedError. A stop asked for during the last
+    iteration ends the run normally, unless more follows (`final` False: a scale before the
+    last), where the loop raises StoppedError at `end` once its costs are logged.
     """
-    start = optimizer.updates
-    pending = start - 1 if start > 0 and itstime(start - 1, log_every, num_iterations) else None
-    for iteration in range(start, num_iterations):
-        terms = optimizer.step()  # the costs of the image after update iteration - 1
+
+    def logs(iteration: int) -> bool:
+        return itstime(iteration, schedule.log_every, end, last=schedule.log_last)
+
+    start = offset + optimizer.updates
+    pending = start - 1 if start > offset and logs(start - 1) else None
+    for iteration in range(start, end):
+        terms = optimizer.step(targets)  # the costs of the image after update iteration - 1
         if not math.isfinite(float(tf.reduce_sum(terms["total"]))):
             raise DivergedError(iteration - 1)
         if pending is not None:
             hooks.on_costs(pending, first_image_terms(terms))
             pending = None
-        if itstime(iteration, save_every, num_iterations):
+        if itstime(iteration, schedule.save_every, end):
             hooks.on_image(iteration, optimizer.image.numpy())
-        if itstime(iteration, log_every, num_iterations):
+        if logs(iteration):
             pending = iteration
         hooks.on_step(iteration)
-        checkpointed = itstime(iteration, checkpoint_every, num_iterations, last=True)
+        checkpointed = itstime(iteration, schedule.checkpoint_every, end, last=True)
         if checkpointed:
             hooks.on_checkpoint(iteration + 1)
         reason = stop_requested()
-        if reason is not None and iteration + 1 < num_iterations:
+        if reason is not None and (iteration + 1 < end or not final):
             if not checkpointed:
                 hooks.on_checkpoint(iteration + 1)
-            raise StoppedError(iteration + 1, reason)
+            if iteration + 1 < end:
+                raise StoppedError(iteration + 1, reason)
     if pending is not None:
-        terms = optimizer.evaluate()
+        terms = optimizer.evaluate(targets)
         if not math.isfinite(float(tf.reduce_sum(terms["total"]))):
             raise DivergedError(pending)
         hooks.on_costs(pending, first_image_terms(terms))
+    if not final and start < end and reason is not None:
+        raise StoppedError(end, reason)
     return optimizer.image.numpy()

@@ -3,7 +3,9 @@
 tf.train.CheckpointManager writes each checkpoint's files before it atomically rewrites the
 `checkpoint` index that names the latest one, so a kill at any moment leaves the previous
 checkpoint intact and loses at most the updates since it. Besides the optimizer's own state it
-keeps the wall seconds spent, so a resumed trace's `seconds` column continues.
+keeps the wall seconds spent, so a resumed trace's `seconds` column continues. A checkpoint
+damaged afterwards (a truncated file, a full disk, a copy cut short) is found by reading every
+tensor back before a resume, and the newest intact one is used instead, with a warning.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import tensorflow as tf
+from absl import logging
 
 from nst_tf.errors import UserError
 
@@ -46,34 +49,46 @@ class RunCheckpoints:
                 "pass a writable --output_dir"
             ) from None
 
-    def restore_latest(self) -> tuple[int, float]:
-        """Restores the newest checkpoint; returns (updates, seconds) it was taken at."""
-        if self.latest is None:
-            raise UserError(
-                f"nothing to resume: {self.directory} holds no checkpoint; run without --resume"
-            )
+    def restore(self, path: str) -> tuple[int, float]:
+        """Restores checkpoint `path`; returns (updates, seconds) it was taken at."""
         try:
-            self._checkpoint.restore(self.latest).assert_existing_objects_matched()
+            self._checkpoint.restore(path).assert_existing_objects_matched().expect_partial()
         except (tf.errors.OpError, AssertionError, ValueError) as err:
             raise UserError(
-                f"checkpoint {self.latest} does not fit this run ({type(err).__name__}); start "
-                "afresh in another --output_dir"
+                f"checkpoint {path} does not fit this run ({type(err).__name__}); start afresh "
+                "in another --output_dir"
             ) from None
         return int(self.updates.numpy()), float(self.seconds.numpy())
 
 
-def saved_updates(output_dir: str) -> int:
-    """Updates of the latest checkpoint in output_dir (0 if none), read before anything is built.
+_UPDATES = "updates/.ATTRIBUTES/VARIABLE_VALUE"
 
-    A --scales run needs it to build the scale whose image size the checkpoint holds.
+
+def _read_back(path: str) -> int:
+    """Reads every tensor of a checkpoint (a damaged one raises); returns its update count."""
+    reader = tf.train.load_checkpoint(path)
+    for name in reader.get_variable_to_shape_map():
+        reader.get_tensor(name)
+    return int(reader.get_tensor(_UPDATES))
+
+
+def intact_checkpoints(directory: str) -> list[tuple[str, int]]:
+    """(path, updates) of the checkpoints in `directory` that read back whole, newest first.
+
+    Damaged ones are skipped with a warning naming them, so a resume falls back to the
+    previous intact checkpoint instead of failing deep inside TensorFlow.
     """
-    latest = tf.train.latest_checkpoint(os.path.join(output_dir, CHECKPOINT_DIR))
-    if latest is None:
-        return 0
-    try:
-        return int(tf.train.load_variable(latest, "updates/.ATTRIBUTES/VARIABLE_VALUE"))
-    except (tf.errors.OpError, ValueError) as err:
-        raise UserError(
-            f"checkpoint {latest} cannot be read ({type(err).__name__}); start afresh in another "
-            "--output_dir"
-        ) from None
+    state = tf.train.get_checkpoint_state(directory) if os.path.isdir(directory) else None
+    if state is None:
+        return []
+    found = []
+    for path in reversed(list(state.all_model_checkpoint_paths)):
+        if not os.path.isabs(path):
+            path = os.path.join(directory, path)
+        try:
+            found.append((path, _read_back(path)))
+        except Exception as err:  # any failure to read back means damaged
+            logging.warning(
+                "checkpoint %s is damaged (%s); using the previous one", path, type(err).__name__
+            )
+    return found

@@ -10,14 +10,14 @@ import json
 import os
 import platform
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from nst_tf import __version__
-from nst_tf.config import Config
 from nst_tf.errors import UserError
-from nst_tf.outputs.files import write_text
+from nst_tf.files import write_text
 
 CONFIG_FILE = "config.json"
 
@@ -35,23 +35,27 @@ def versions() -> dict[str, str]:
 
 
 def write_record(
-    config: Config,
+    output_dir: str,
+    settings: Mapping[str, Any],
     status: str,
     completed: int,
     seconds: float,
     weights: dict | None,
+    precision: dict | None,
     **extra: Any,
 ) -> None:
+    """config.json with the same keys for every command; `extra` adds what ended a run."""
     record = {
         "status": status,
         "completed_iterations": completed,
         "wall_seconds": round(seconds, 3),
-        "config": config.to_dict(),
+        "config": dict(settings),
         "weights": weights,
+        "precision": precision,
         "versions": versions(),
         **extra,
     }
-    write_text(os.path.join(config.output_dir, CONFIG_FILE), json.dumps(record, indent=2) + "\n")
+    write_text(os.path.join(output_dir, CONFIG_FILE), json.dumps(record, indent=2) + "\n")
 
 
 def read_record(output_dir: str) -> dict[str, Any]:
@@ -59,11 +63,15 @@ def read_record(output_dir: str) -> dict[str, Any]:
     try:
         with open(path) as handle:
             record = json.load(handle)
-        record["config"]
+        if not isinstance(record, dict) or not isinstance(record.get("config"), dict):
+            raise ValueError(path)
     except OSError:
         raise UserError(
             f"nothing to resume in {output_dir}: {CONFIG_FILE} is missing; run without --resume"
         ) from None
     except (ValueError, KeyError, TypeError):
-        raise UserError(f"{path} is not an nst-tf config.json; run without --resume") from None
+        raise UserError(
+            f"{path} is damaged or not an nst-tf config.json; delete the folder or pass another "
+            "--output_dir to start afresh"
+        ) from None
     return record

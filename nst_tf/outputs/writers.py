@@ -24,8 +24,8 @@ import numpy as np
 from absl import logging
 
 from nst_tf.errors import UserError
+from nst_tf.files import write_text
 from nst_tf.images.io import save_image
-from nst_tf.outputs.files import write_text
 from nst_tf.outputs.progress import Progress
 
 GENERATED = "generated"  # the image name whose snapshots are the paper's <i>.png files
@@ -33,6 +33,9 @@ SECONDS = "seconds"
 PAPER_TERMS = {"total": "total_cost", "content": "content_cost", "style": "style_cost"}
 ITERATION = "iteration"
 BASE_COLUMNS = (ITERATION, *PAPER_TERMS.values(), SECONDS)
+# Every row has these; an objective without a paper term (Li & Wand's has no Gram style term)
+# leaves that column's cells empty, so every trace.csv has the paper's columns first.
+REQUIRED_COLUMNS = (ITERATION, PAPER_TERMS["total"], SECONDS)
 
 
 @runtime_checkable
@@ -53,9 +56,10 @@ class MetricWriter(Protocol):
 class PaperLogWriter:
     """The paper's four log lines per logged iteration, text unchanged, via absl logging.
 
-    Only the paper's three costs are printed, so a run's log reads like the paper's whatever
-    other terms the objective has (those are in trace.csv and TensorBoard). A `Progress` line
-    drawn on the same terminal is cleared first, so the block never lands in the middle of it.
+    Only the paper's three costs are printed (those the objective has), so a run's log reads
+    like the paper's whatever other terms it has (those are in trace.csv and TensorBoard). A
+    `Progress` line drawn on the same terminal is cleared first, so the block never lands in
+    the middle of it.
     """
 
     def __init__(self, progress: Progress | None = None):
@@ -65,9 +69,9 @@ class PaperLogWriter:
         if self._progress is not None:
             self._progress.clear()
         logging.info("Iteration %d :", step)
-        logging.info("total cost = %g", scalars["total"])
-        logging.info("content cost = %g", scalars["content"])
-        logging.info("style cost = %g", scalars["style"])
+        for name in PAPER_TERMS:
+            if name in scalars:
+                logging.info("%s cost = %g", name, scalars[name])
 
     def write_images(self, step: int, images: Mapping[str, np.ndarray]) -> None:
         pass  # the paper's log has no images
@@ -115,7 +119,7 @@ class TraceCsvWriter:
         row: dict[str, float] = {ITERATION: int(step)}
         for name, value in scalars.items():
             row[PAPER_TERMS.get(name, name)] = float(value)
-        missing = [column for column in BASE_COLUMNS if column not in row]
+        missing = [column for column in REQUIRED_COLUMNS if column not in row]
         if missing:
             raise ValueError(f"trace row for iteration {step} lacks {', '.join(missing)}")
         new = [column for column in row if column not in BASE_COLUMNS]

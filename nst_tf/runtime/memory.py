@@ -86,8 +86,23 @@ def available_bytes() -> int:
     return available
 
 
-def check_fits(width: int, height: int, layers: Iterable[str], recompute: bool = False) -> int:
-    """Logs the estimate; raises UserError (with a size that fits) when it exceeds memory."""
+# A size that fits, said with the flag the user sets the size with (check_fits' size_flag).
+SMALLER_SIZE = {
+    "--width/--height": "--width={width} --height={height}",
+    "--image_size": "--image_size={long_side}",
+    "--scales": "--scales ending at {long_side}",
+}
+
+
+def check_fits(
+    width: int,
+    height: int,
+    layers: Iterable[str],
+    recompute: bool = False,
+    size_flag: str = "--width/--height",
+) -> int:
+    """Logs the estimate; raises UserError (with a size that fits, in `size_flag`'s terms, one
+    of SMALLER_SIZE) when it exceeds memory."""
     layers = list(layers)
     needed = estimate_peak_bytes(width, height, layers, recompute)
     available = available_bytes()
@@ -101,11 +116,11 @@ def check_fits(width: int, height: int, layers: Iterable[str], recompute: bool =
     )
     if needed > available:
         scale = ((available - RUNTIME_BYTES) / max(needed - RUNTIME_BYTES, 1)) ** 0.5
-        suggestion = (max(int(width * scale * 0.9), 1), max(int(height * scale * 0.9), 1))
+        fits = (max(int(width * scale * 0.9), 1), max(int(height * scale * 0.9), 1))
+        smaller = SMALLER_SIZE[size_flag].format(width=fits[0], height=fits[1], long_side=max(fits))
         raise UserError(
             f"a {width}x{height} image needs about {needed / 2**30:.1f} GiB but only "
-            f"{available / 2**30:.1f} GiB is available; try --width={suggestion[0]} "
-            f"--height={suggestion[1]} (with --scales, a last scale of {max(suggestion)})"
+            f"{available / 2**30:.1f} GiB is available; try {smaller}"
         )
     return needed
 
@@ -123,12 +138,16 @@ def batch_capacity(width: int, height: int, layers: Iterable[str], most: int) ->
 
 
 def choose_recompute(
-    width: int, height: int, layers: Iterable[str], requested: bool | None = None
+    width: int,
+    height: int,
+    layers: Iterable[str],
+    requested: bool | None = None,
+    size_flag: str = "--width/--height",
 ) -> bool:
     """`needs_recompute`, with its estimate logged; raises if the chosen path does not fit."""
     layers = list(layers)
     requested = needs_recompute(width, height, layers, requested)
-    check_fits(width, height, layers, requested)
+    check_fits(width, height, layers, requested, size_flag)
     return requested
 
 

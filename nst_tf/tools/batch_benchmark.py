@@ -17,37 +17,39 @@ from nst_tf.model import vgg
 from nst_tf.tools import benchmark
 
 
-def batched_step(width: int, height: int, images: int, extractor) -> Callable[[], float]:
+def batched_step(width: int, height: int, images: int, objective) -> Callable[[], float]:
     """nst-tf-batch's step for `images` jobs of random pictures on one device."""
     import tensorflow as tf
 
-    from nst_tf.batch.batched import BatchedAdam, local_replicas, make_member
-    from nst_tf.build import Inputs
+    from nst_tf.batch.batched import BatchedAdam
+    from nst_tf.build import Inputs, prepare_job
     from nst_tf.config import load_config_table, make_config
 
     config = make_config(load_config_table("paper"), dict(width=width, height=height))
     strategy = tf.distribute.OneDeviceStrategy(
         "/gpu:0" if tf.config.list_logical_devices("GPU") else "/cpu:0"
     )
-    device = local_replicas(strategy)[0][1]
     rng = np.random.RandomState(1)
-    members = []
-    for seed in range(images):
+    optimizer = BatchedAdam(strategy, objective, (1, height, width, 3), images, 2.0)
+    targets = []
+    for slot, seed in zip(optimizer.load([images]), range(images), strict=True):
         content, style = (rng.randint(0, 256, (height, width, 3), dtype=np.uint8) for _ in "cs")
         job = dataclasses.replace(config, seed=seed)
-        members.append(make_member(job, Inputs(content, (style,)), extractor, device))
-    optimizer = BatchedAdam(strategy, extractor, config, [members])
-    return lambda: float(tf.reduce_sum(optimizer.step()["total"]))
+        job_targets, start = prepare_job(job, Inputs(content, (style,)), objective)
+        slot.reset(start)
+        targets.append(job_targets)
+    stacked = optimizer.targets([targets])
+    return lambda: float(tf.reduce_sum(optimizer.step(stacked)["total"]))
 
 
 def run(width: int, height: int, batch_sizes: Sequence[int], repeats: int) -> None:
     """Times each N alternately and prints one line per N."""
-    from nst_tf.build import layers_of
+    from nst_tf.build import make_objective
     from nst_tf.config import load_config_table, make_config
 
     config = make_config(load_config_table("paper"))
-    extractor = vgg.build_feature_extractor(vgg.random_weights(), layers_of(config), "avg")
-    steps = {n: batched_step(width, height, n, extractor) for n in batch_sizes}
+    objective = make_objective(config, vgg.random_weights(), "float32")
+    steps = {n: batched_step(width, height, n, objective) for n in batch_sizes}
     timings = benchmark.time_alternating(steps, repeats)
     peak = benchmark.conv_peak_gflops()
     flops = benchmark.iteration_flops(width, height)

@@ -72,7 +72,7 @@ def nst_tf_step(
     settings.update(content="random", style="random", output_dir="unused")
     config = make_config(load_config_table("paper"), settings)
     run = build(config, Inputs(content, (style,)), vgg.random_weights())
-    return lambda: float(tf.reduce_sum(run.optimizer.step()["total"]))
+    return lambda: float(tf.reduce_sum(run.optimizer.step(run.targets)["total"]))
 
 
 def tutorial_step(width: int, height: int) -> Callable[[], float]:

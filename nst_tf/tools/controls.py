@@ -21,8 +21,8 @@ import numpy as np
 
 from nst_tf.config import load_config_table, make_config
 from nst_tf.errors import UserError
+from nst_tf.files import atomic_path, write_text
 from nst_tf.images import io, sizes
-from nst_tf.outputs.files import atomic_path, write_text
 from nst_tf.stylize import stylize
 from nst_tf.tools.figures import contact_sheet
 

@@ -24,9 +24,9 @@ import tensorflow as tf
 from nst_tf.build import build
 from nst_tf.config import load_config_table, make_config
 from nst_tf.errors import UserError
+from nst_tf.files import write_text
 from nst_tf.images import io
 from nst_tf.optim.loop import first_image_terms
-from nst_tf.outputs.files import write_text
 from nst_tf.stylize import stylize
 from nst_tf.tools import figures
 from nst_tf.weights import locate
@@ -56,7 +56,7 @@ def paper_cost(config_table: Mapping[str, Any], settings: Mapping[str, Any], ima
     """The paper's total cost (eq. 4) of a uint8 image for the pair in `settings`."""
     run = build(make_config(config_table, {**settings, "tensorboard": False}))
     normalized = io.normalize(image, run.config.means)
-    return first_image_terms(run.objective(tf.constant(normalized))[1])["total"]
+    return first_image_terms(run.objective(tf.constant(normalized), run.targets)[1])["total"]
 
 
 def figure6(

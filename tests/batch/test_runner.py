@@ -14,7 +14,7 @@ from nst_tf import stylize
 from nst_tf.batch import jobs, runner
 from nst_tf.images.io import save_image
 from nst_tf.outputs.writers import read_trace
-from nst_tf.runtime import distribute
+from nst_tf.runtime import distribute, memory
 from tests.helpers import paper_config, smooth_image, tiny_config
 
 COSTS = ("total_cost", "content_cost", "style_cost", "style/conv1_1", "style/conv5_1")
@@ -52,8 +52,24 @@ def _single(config, out, job):
     return stylize.stylize(single)
 
 
-def test_batched_jobs_equal_their_single_runs(tiny_vgg_path, folders, tmp_path):
+# Settings that only fix sizes, colours or the terms batch too (issue 18): the batched step
+# implements every batchable term, and sizes come from each job's own working size.
+BATCHABLE = {
+    "paper": {},
+    "sizes, colours, terms": {
+        "image_size": 36,
+        "preserve_colors": "luminance",
+        "tv_weight": 1e-3,
+        "content_layer": (("conv4_2", 1.0), ("conv3_1", 0.5)),
+    },
+}
+
+
+@pytest.mark.parametrize("settings", list(BATCHABLE.values()), ids=list(BATCHABLE))
+def test_batched_jobs_equal_their_single_runs(tiny_vgg_path, folders, tmp_path, settings):
     config = _base(tiny_vgg_path, tmp_path / "out", num_iterations=8, save_every=4)
+    config = dataclasses.replace(config, **settings).validate()
+    assert runner.why_not_batched(config) is None
     found = jobs.discover(str(folders / "contents"), str(folders / "wave.jpg"), None, "")
     outcome = _batch(config, str(folders / "contents"), str(folders / "wave.jpg"))
     assert [r.status for r in outcome.results] == ["completed"] * 3 and not outcome.stopped_by
@@ -65,6 +81,9 @@ def test_batched_jobs_equal_their_single_runs(tiny_vgg_path, folders, tmp_path):
         assert result.costs == pytest.approx(tuple(expected[-1, :3]), rel=1e-4)
         record = json.loads((out / "config.json").read_text())
         assert record["status"] == "completed" and record["config"]["content"].endswith(".png")
+        alone = json.loads((tmp_path / "single" / job.name / "config.json").read_text())
+        assert list(record) == list(alone)  # one owner of run folders: the same keys
+        assert record["precision"] == alone["precision"]
         written = set(os.listdir(out))
         assert {
             "initial.png",
@@ -154,26 +173,62 @@ def test_a_diverging_batch_finishes_each_job_alone(tiny_vgg_path, folders, tmp_p
     assert all("non-finite" in r.note for r in outcome.results)
 
 
-def test_configs_the_batched_step_does_not_cover_run_single(tiny_vgg_path, folders, monkeypatch):
+def test_batching_is_decided_by_what_the_batched_step_implements():
+    for settings in (
+        {},
+        {"preserve_colors": "histogram"},
+        {"image_size": 256},
+        {"content_normalization": "gatys2016"},
+        {"init": "content"},
+        {"tv_weight": 1e-3},
+    ):
+        assert runner.why_not_batched(paper_config(**settings)) is None, settings
+    assert "--optimizer=lbfgs" in runner.why_not_batched(paper_config(optimizer="lbfgs"))
+    assert "--scales" in runner.why_not_batched(paper_config(scales=(20, 40)))
+
+
+def test_one_traced_step_serves_every_group_of_a_size(tiny_vgg_path, folders, tmp_path):
+    config = _base(tiny_vgg_path, tmp_path / "out", num_iterations=3)
+    found = jobs.discover(
+        str(folders / "contents"), str(folders / "wave.jpg"), None, config.output_dir
+    )
+    planned = [
+        runner.plan_job(job, dataclasses.replace(config, **runner._paths(job))) for job in found
+    ]
+    batch = runner.BatchRunner(config, 1, distribute.make_strategy("one_device"))
+    outcome = batch.run(planned, runner.BatchProgress(3, 9))
+    assert [r.status for r in outcome.results] == ["completed"] * 3
+    (optimizer,) = batch._optimizers.values()  # three groups of one, one set of slots
+    assert optimizer.step_function.experimental_get_tracing_count() == 1
+
+
+def test_default_batch_size_is_one_on_cpus_and_what_memory_allows_on_accelerators(
+    tiny_vgg_path, monkeypatch
+):
+    """The devices are patched, so the rule is tested on any host, a GPU one included."""
     paper = _base(tiny_vgg_path, "out")
-    assert runner.why_not_batched(paper, paper) is None
-    assert runner.default_batch_size(paper) == 1  # a CPU: one image per step (measured faster)
-    assert runner.why_not_batched(dataclasses.replace(paper, style="a.jpg,b.jpg"), paper)
-    monkeypatch.setattr(runner, "BATCHED_SETTINGS", runner.BATCHED_SETTINGS - {"seed"})
-    assert runner.why_not_batched(dataclasses.replace(paper, seed=3), paper) == "--seed"
-    assert runner.why_not_batched(paper, paper) is None
+    visible = {"GPU": [], "TPU": []}
+    monkeypatch.setattr(runner.tf.config, "list_logical_devices", lambda kind: visible[kind])
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2**50)
+    assert runner.default_batch_size(paper) == 1  # CPUs: one image per step (measured faster)
+    for accelerator in visible:
+        visible[accelerator] = [f"/device:{accelerator}:0"]
+        assert runner.default_batch_size(paper) == runner.MAX_BATCH
+        visible[accelerator] = []
 
 
-def test_settings_the_batched_step_does_not_implement_run_single(tiny_vgg_path, tiny_images):
-    """Later features (colours, masks, sizes, scales, L-BFGS) must not be batched silently."""
-    paper = paper_config()
-    base = dict(content=tiny_images[0], style=tiny_images[1], vgg_path=tiny_vgg_path)
-    assert runner.why_not_batched(paper_config(**base), paper) is None
-    for flag, value in [
-        ("preserve_colors", "luminance"),
-        ("optimizer", "lbfgs"),
-        ("scales", (20, 40)),
-        ("image_size", 40),
-        ("content_normalization", "gatys2016"),
-    ]:
-        assert runner.why_not_batched(paper_config(**base, **{flag: value}), paper) == f"--{flag}"
+def test_jobs_that_run_alone_advance_the_batch_progress_line(tiny_vgg_path, folders, tmp_path):
+    config = _base(tiny_vgg_path, tmp_path / "out", num_iterations=3, optimizer="lbfgs")
+    assert runner.why_not_batched(config)  # L-BFGS jobs run one by one
+    found = jobs.discover(
+        str(folders / "contents"), str(folders / "wave.jpg"), None, config.output_dir
+    )
+    planned = [
+        runner.plan_job(job, dataclasses.replace(config, **runner._paths(job))) for job in found
+    ]
+    progress = runner.BatchProgress(3, 9)
+    batch = runner.BatchRunner(config, 1, distribute.make_strategy("one_device"))
+    outcome = batch.run(planned, progress)
+    assert [r.status for r in outcome.results] == ["completed"] * 3
+    assert progress.iterations_done == 9
+    assert progress.line().startswith("jobs 3/3 done; progress: 9/9 iterations (100%)")

@@ -174,10 +174,27 @@ def test_text_file_named_jpg(tmp_path):
     _assert_one_line_error(str(path))
 
 
-def test_directory(tmp_path):
-    folder = tmp_path / "folder.png"
-    folder.mkdir()
-    _assert_one_line_error(str(folder))
+def test_a_folder_is_named_as_one_with_what_to_pass_instead(tmp_path):
+    folder = str(tmp_path / "paintings")
+    os.mkdir(folder)
+    assert _assert_one_line_error(folder) == (
+        f"content image {folder} is a folder; pass one JPEG or PNG file, or run "
+        f"nst-tf-batch --contents={folder} for each image in it"
+    )
+    with pytest.raises(UserError, match=f"nst-tf-batch --styles={folder} for each image in it"):
+        images.read_size(folder, "style")
+    with pytest.raises(UserError, match=r"is a folder; pass one JPEG or PNG file$"):
+        images.read_image(folder, "style mask")
+
+
+def test_a_grayscale_image_is_logged_but_not_a_grayscale_mask(tmp_path, caplog):
+    path = str(tmp_path / "grey.png")
+    iio.imwrite(path, smooth_image(9, 7, seed=3)[..., 0])
+    with caplog.at_level("INFO"):
+        images.read_image(path, "style mask", gray_expected=True)
+        assert caplog.text == ""
+        images.read_image(path, "style")
+    assert f"{path} is grayscale; converting to RGB" in caplog.text
 
 
 @pytest.mark.parametrize("name", ["out.png", "out.jpg"])

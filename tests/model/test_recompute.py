@@ -9,10 +9,8 @@ import tensorflow as tf
 from nst_tf import build as build_lib
 from nst_tf.model import vgg
 from nst_tf.model.recompute import RecomputedBlock
-from nst_tf.objective.objective import Objective
-from nst_tf.objective.targets import compute_targets
 from nst_tf.runtime import memory
-from tests.helpers import TINY_CHANNELS, tiny_config
+from tests.helpers import TINY_CHANNELS, paper_objective, prepare, tiny_config
 
 STYLE_LAYERS = tuple((f"conv{block}_1", 0.2) for block in range(1, 6))
 
@@ -28,14 +26,14 @@ def test_recompute_path_matches_the_plain_path(pooling):
     results = {}
     for recompute in (False, True):
         extractor = vgg.build_feature_extractor(weights, layers, pooling, recompute=recompute)
-        targets = compute_targets(extractor, _image(1), [_image(2)], "conv4_2", STYLE_LAYERS)
-        objective = Objective(extractor, targets, "conv4_2", STYLE_LAYERS, 10.0, 40.0)
+        objective = paper_objective(extractor, style_layers=STYLE_LAYERS)
+        targets = prepare(objective, _image(1), [_image(2)])
         image = tf.Variable(_image(3))
 
         @tf.function
-        def gradient(objective=objective, image=image):
+        def gradient(objective=objective, image=image, targets=targets):
             with tf.GradientTape() as tape:
-                J, _ = objective(image)
+                J, _ = objective(image, targets)
             return J, tape.gradient(J, image)
 
         features = {name: value.numpy() for name, value in extractor(_image(3)).items()}

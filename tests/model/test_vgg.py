@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from nst_tf.errors import UserError
 from nst_tf.model import vgg
+from nst_tf.weights import matconvnet
 from tests.helpers import tiny_vgg_weights
 
 HEIGHT, WIDTH = 23, 17  # odd, so SAME pooling pads at every level: 23x17 -> 12x9 -> 6x5 -> ...
@@ -51,7 +52,10 @@ def _image(seed=0):
 
 @pytest.fixture(scope="module")
 def full_models(tiny_vgg_path):
-    return {pooling: vgg.load_vgg_model(tiny_vgg_path, pooling=pooling) for pooling in vgg.POOLINGS}
+    return {
+        pooling: matconvnet.load_vgg_model(tiny_vgg_path, pooling=pooling)
+        for pooling in vgg.POOLINGS
+    }
 
 
 @pytest.mark.parametrize("pooling", ["avg", "max"])
@@ -76,13 +80,13 @@ def test_avg_and_max_pooling_differ(full_models):
 
 
 def test_layers_builds_only_to_deepest_requested(tiny_vgg_path):
-    model = vgg.load_vgg_model(tiny_vgg_path, layers=["conv2_1", "conv1_1"])
+    model = matconvnet.load_vgg_model(tiny_vgg_path, layers=["conv2_1", "conv1_1"])
     names = [layer.name for layer in model.layers if layer.name != "image"]
     assert names == ["conv1_1", "conv1_2", "pool1", "conv2_1"]
     outputs = model(_image())
     assert sorted(outputs) == ["conv1_1", "conv2_1"]
 
-    model = vgg.load_vgg_model(tiny_vgg_path, layers=["conv4_2"])
+    model = matconvnet.load_vgg_model(tiny_vgg_path, layers=["conv4_2"])
     names = [layer.name for layer in model.layers if layer.name != "image"]
     expected = vgg.VGG19_LAYERS[: vgg.VGG19_LAYERS.index("conv4_2") + 1]
     assert names == [name for name in expected if not name.startswith("relu")]
@@ -91,13 +95,13 @@ def test_layers_builds_only_to_deepest_requested(tiny_vgg_path):
 
 def test_partial_model_matches_full_model(tiny_vgg_path, full_models):
     image = _image(2)
-    partial = vgg.load_vgg_model(tiny_vgg_path, layers=["conv3_1"])(image)["conv3_1"].numpy()
+    partial = matconvnet.load_vgg_model(tiny_vgg_path, layers=["conv3_1"])(image)["conv3_1"].numpy()
     full = full_models["avg"](image)["conv3_1"].numpy()
     np.testing.assert_allclose(partial, full, rtol=1e-6, atol=1e-6)
 
 
 def test_read_matconvnet_returns_written_arrays_and_mean(tiny_vgg_path):
-    weights = vgg.read_matconvnet(tiny_vgg_path)
+    weights = matconvnet.read_matconvnet(tiny_vgg_path)
     kernels, biases = tiny_vgg_weights()
     assert sorted(weights.kernels) == sorted(vgg.CONV_LAYERS)
     for name in vgg.CONV_LAYERS:
@@ -111,7 +115,7 @@ def test_read_matconvnet_returns_written_arrays_and_mean(tiny_vgg_path):
 
 def _assert_user_error(path, *fragments):
     with pytest.raises(UserError) as info:
-        vgg.read_matconvnet(str(path))
+        matconvnet.read_matconvnet(str(path))
     message = str(info.value)
     assert "\n" not in message
     assert str(path) in message
@@ -119,7 +123,7 @@ def _assert_user_error(path, *fragments):
     for fragment in fragments:
         assert fragment in message
     with pytest.raises(UserError):
-        vgg.load_vgg_model(str(path))
+        matconvnet.load_vgg_model(str(path))
 
 
 def test_missing_file(tmp_path):
@@ -201,7 +205,7 @@ def test_kernel_with_wrong_shape(tmp_path, layer, shape):
     kernels, biases = tiny_vgg_weights()
     kernels[layer] = np.zeros(shape, np.float32)
     path = tmp_path / "badkernel.mat"
-    vgg.write_matconvnet(str(path), kernels, biases, (123.68, 116.779, 103.939))
+    matconvnet.write_matconvnet(str(path), kernels, biases, (123.68, 116.779, 103.939))
     _assert_user_error(path, layer)
 
 
@@ -209,7 +213,7 @@ def test_bias_with_wrong_size(tmp_path):
     kernels, biases = tiny_vgg_weights()
     biases["conv4_1"] = np.zeros(3, np.float32)
     path = tmp_path / "badbias.mat"
-    vgg.write_matconvnet(str(path), kernels, biases, (123.68, 116.779, 103.939))
+    matconvnet.write_matconvnet(str(path), kernels, biases, (123.68, 116.779, 103.939))
     _assert_user_error(path, "conv4_1")
 
 
@@ -230,14 +234,14 @@ def test_check_layer_names():
 
 def test_bad_pooling_and_precision(tiny_vgg_path):
     with pytest.raises(UserError, match="pooling"):
-        vgg.load_vgg_model(tiny_vgg_path, pooling="median")
+        matconvnet.load_vgg_model(tiny_vgg_path, pooling="median")
     with pytest.raises(UserError, match="precision"):
-        vgg.load_vgg_model(tiny_vgg_path, precision="float16")
+        matconvnet.load_vgg_model(tiny_vgg_path, precision="float16")
 
 
 def test_bfloat16_close_to_float32(tiny_vgg_path, full_models):
     image = _image(3)
-    model = vgg.load_vgg_model(tiny_vgg_path, precision="bfloat16")
+    model = matconvnet.load_vgg_model(tiny_vgg_path, precision="bfloat16")
     low = model(image)
     full = full_models["avg"](image)
     for name in vgg.CONV_LAYERS:

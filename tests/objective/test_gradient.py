@@ -9,10 +9,8 @@ import tensorflow as tf
 
 from nst_tf.images.noise import generate_noise_image
 from nst_tf.model import vgg
-from nst_tf.objective.objective import Objective
-from nst_tf.objective.targets import compute_targets
 from nst_tf.optim.adam import AdamOptimizer
-from tests.helpers import tiny_vgg_weights
+from tests.helpers import paper_objective, prepare, tiny_vgg_weights
 
 HEIGHT, WIDTH = 10, 12
 PAPER_STYLE = (("conv1_1", 0.2), ("conv2_1", 0.2), ("conv3_1", 0.2), ("conv4_1", 0.2),
@@ -41,15 +39,15 @@ def _make_step(extractor, setting, learning_rate=2.0):
     rng = np.random.RandomState(0)
     content = rng.uniform(-100, 100, (1, HEIGHT, WIDTH, 3)).astype(np.float32)
     style = rng.uniform(-100, 100, (1, HEIGHT, WIDTH, 3)).astype(np.float32)
-    targets = compute_targets(extractor, content, [style], content_layer, style_layers)
-    objective = Objective(extractor, targets, content_layer, style_layers, alpha, beta)
+    objective = paper_objective(extractor, content_layer, style_layers, alpha, beta)
+    targets = prepare(objective, content, [style])
     x0 = generate_noise_image(content, 0.6, seed=1)
-    return AdamOptimizer(objective, x0, learning_rate, jit=False), x0
+    return AdamOptimizer(objective, x0, learning_rate, jit=False), x0, targets
 
 
-def _tape_gradient(step):
+def _tape_gradient(step, targets):
     with tf.GradientTape() as tape:
-        J, _ = step.objective(step.image)
+        J, _ = step.objective(step.image, targets)
     return tape.gradient(J, step.image).numpy().astype(np.float64)
 
 
@@ -59,13 +57,13 @@ def _costs(terms):
 
 @pytest.mark.parametrize("setting", sorted(SETTINGS))
 def test_gradient_matches_central_differences(extractor, setting):
-    step, x0 = _make_step(extractor, setting)
-    g = _tape_gradient(step)
+    step, x0, targets = _make_step(extractor, setting)
+    g = _tape_gradient(step, targets)
     assert np.isfinite(g).all() and np.linalg.norm(g) > 0
 
     def J(x):
         step.image.assign(x.astype(np.float32))
-        return _costs(step.evaluate())["total"]
+        return _costs(step.evaluate(targets))["total"]
 
     rng = np.random.RandomState(42)
     h = STEPS[setting]
@@ -86,20 +84,20 @@ def test_gradient_matches_central_differences(extractor, setting):
 
 def test_step_applies_the_tape_gradient(extractor):
     # Swap in plain SGD(1) before the step is first traced: the update is then exactly -g.
-    step, x0 = _make_step(extractor, "paper")
-    g = _tape_gradient(step)
+    step, x0, targets = _make_step(extractor, "paper")
+    g = _tape_gradient(step, targets)
     step.optimizer = keras.optimizers.SGD(learning_rate=1.0)
     step.optimizer.build([step.image])
-    step.step()
+    step.step(targets)
     delta = step.image.numpy().astype(np.float64) - x0
     np.testing.assert_allclose(delta, -g, rtol=1e-3, atol=1e-3 * np.abs(g).max())
 
 
 def test_first_adam_update_is_lr_times_sign(extractor):
-    step, x0 = _make_step(extractor, "paper", learning_rate=2.0)
-    g = _tape_gradient(step)
-    before = _costs(step.evaluate())
-    returned = _costs(step.step())
+    step, x0, targets = _make_step(extractor, "paper", learning_rate=2.0)
+    g = _tape_gradient(step, targets)
+    before = _costs(step.evaluate(targets))
+    returned = _costs(step.step(targets))
     # The costs the step returns are those of the image it started from.
     assert list(returned) == ["total", "content", "style"] + [
         f"style/conv{block}_1" for block in range(1, 6)
@@ -117,6 +115,6 @@ def test_first_adam_update_is_lr_times_sign(extractor):
     np.testing.assert_allclose(delta, expected, rtol=0, atol=1e-4)
     np.testing.assert_allclose(delta, -2.0 * np.sign(g), rtol=0, atol=1e-4)
     # The image after the step has the costs a second step reports.
-    after = _costs(step.evaluate())
-    assert _costs(step.step())["total"] == pytest.approx(after["total"], rel=1e-6)
+    after = _costs(step.evaluate(targets))
+    assert _costs(step.step(targets))["total"] == pytest.approx(after["total"], rel=1e-6)
     assert after["total"] != pytest.approx(before["total"], rel=1e-6)

@@ -18,6 +18,7 @@ from tests.helpers import tiny_config
 from tests.test_stylize import _stop_after
 
 MEANS = (100.0, 110.0, 120.0)
+TARGETS = {}  # the quadratic's target is its own
 
 
 class Quadratic:
@@ -27,7 +28,7 @@ class Quadratic:
         self.target = tf.constant(target, tf.float32)
         self.weights = tf.constant(weights, tf.float32)
 
-    def __call__(self, image):
+    def __call__(self, image, targets):
         J = tf.reduce_sum(self.weights * tf.square(image - self.target), axis=(1, 2, 3))
         return tf.reduce_sum(J), {"total": J, "content": J, "style": tf.zeros_like(J)}
 
@@ -44,7 +45,7 @@ def test_reaches_the_known_minimum_and_respects_the_pixel_bounds():
     target[0, 0, 0] = [200.0, -150.0, 0.0]  # outside [0 - mean, 255 - mean] for channels 0, 1
     objective, start = _quadratic_problem(target)
     optimizer = LbfgsOptimizer(objective, start, MEANS, jit=False)
-    totals = [float(optimizer.step()["total"][0]) for _ in range(100)]
+    totals = [float(optimizer.step(TARGETS)["total"][0]) for _ in range(100)]
     expected = np.clip(target, -np.array(MEANS), 255.0 - np.array(MEANS))
     # float32 costs: the clipped pixels add a constant that hides changes below ~0.01
     np.testing.assert_allclose(optimizer.image.numpy(), expected, atol=0.05)
@@ -57,19 +58,21 @@ def test_steps_return_the_terms_of_the_image_they_start_from():
     optimizer = LbfgsOptimizer(objective, start, MEANS, jit=False)
     for _ in range(5):
         before = optimizer.image.numpy()
-        terms = optimizer.step()
-        assert float(terms["total"][0]) == pytest.approx(float(objective(before)[0]), rel=1e-5)
+        terms = optimizer.step(TARGETS)
+        assert float(terms["total"][0]) == pytest.approx(
+            float(objective(before, TARGETS)[0]), rel=1e-5
+        )
         assert not np.array_equal(optimizer.image.numpy(), before)
-    evaluated = optimizer.evaluate()
+    evaluated = optimizer.evaluate(TARGETS)
     assert float(evaluated["total"][0]) == pytest.approx(
-        float(objective(optimizer.image.numpy())[0]), rel=1e-5
+        float(objective(optimizer.image.numpy(), TARGETS)[0]), rel=1e-5
     )
 
 
 def test_the_worker_thread_ends_with_the_optimizer():
     objective, start = _quadratic_problem(np.zeros((1, 4, 4, 3), np.float32))
     optimizer = LbfgsOptimizer(objective, start, MEANS, jit=False)
-    optimizer.step()
+    optimizer.step(TARGETS)
     assert any(thread.name == "lbfgs" for thread in threading.enumerate())
     del optimizer
     assert not any(thread.name == "lbfgs" for thread in threading.enumerate())

@@ -83,10 +83,12 @@ def test_trace_term_first_seen_late_leaves_earlier_cells_empty(tmp_path):
     ]
 
 
-def test_trace_row_without_a_paper_term_is_a_bug(tmp_path):
+def test_trace_row_without_a_total_or_seconds_is_a_bug(tmp_path):
     trace = writers.TraceCsvWriter(str(tmp_path / "trace.csv"))
-    with pytest.raises(ValueError, match="iteration 3 lacks content_cost, seconds"):
-        trace.write_scalars(3, {"total": 1.0, "style": 2.0})
+    with pytest.raises(ValueError, match="iteration 3 lacks total_cost, seconds"):
+        trace.write_scalars(3, {"content": 1.0, "style": 2.0})
+    trace.write_scalars(4, {"total": 3.0, "content": 1.0, "seconds": 0.5})  # no style term
+    assert trace.rows == [{"iteration": 4, "total_cost": 3.0, "content_cost": 1.0, "seconds": 0.5}]
 
 
 def test_read_trace_round_trips_and_reads_the_old_five_columns(tmp_path):

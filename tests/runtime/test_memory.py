@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from nst_tf.errors import UserError
@@ -65,6 +67,22 @@ def test_check_fits_suggests_smaller_size(monkeypatch):
     assert 0 < width < 4000 and 0 < height < 3000
     assert width / height == pytest.approx(4 / 3, rel=0.02)
     assert memory.estimate_peak_bytes(width, height, PAPER_LAYERS) <= available
+
+
+@pytest.mark.parametrize(
+    ("size_flag", "pattern"),
+    [
+        ("--image_size", r"; try --image_size=(\d+)$"),
+        ("--scales", r"; try --scales ending at (\d+)$"),
+    ],
+)
+def test_the_smaller_size_is_said_with_the_size_flag_in_use(monkeypatch, size_flag, pattern):
+    available = 2 * 2**30
+    monkeypatch.setattr(memory, "available_bytes", lambda: available)
+    with pytest.raises(UserError) as info:
+        memory.choose_recompute(4000, 3000, PAPER_LAYERS, requested=False, size_flag=size_flag)
+    long_side = int(re.search(pattern, str(info.value)).group(1))
+    assert memory.estimate_peak_bytes(long_side, long_side * 3 // 4, PAPER_LAYERS) <= available
 
 
 def test_memory_layer_sizes_use_vgg_names():

@@ -16,10 +16,9 @@ from nst_tf.tools.compare import COST_COLUMNS
 from tests.helpers import smooth_image
 
 
-@pytest.fixture
-def paper_named_images(tmp_path):
-    folder = tmp_path / "paper_images"
-    folder.mkdir()
+@pytest.fixture(scope="module")
+def paper_named_images(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("paper_images")
     images.save_image(str(folder / "louvre_small.jpg"), smooth_image(40, 30, seed=2))
     images.save_image(str(folder / "monet.jpg"), smooth_image(40, 30, seed=5))
     return folder
@@ -34,8 +33,10 @@ def test_reported_trace_is_the_papers_printout():
         assert total == pytest.approx(row["total_cost"], rel=1e-5)
 
 
-def test_script_writes_table_and_figures(paper_named_images, tiny_vgg_path, tmp_path):
-    out = tmp_path / "out"
+@pytest.fixture(scope="module")
+def reproduced(paper_named_images, tiny_vgg_path, tmp_path_factory):
+    """The output folder of one tiny reproduction run, shared by the tests that read it."""
+    out = tmp_path_factory.mktemp("reproduced")
     result = subprocess.run(
         [
             sys.executable,
@@ -52,6 +53,11 @@ def test_script_writes_table_and_figures(paper_named_images, tiny_vgg_path, tmp_
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
+    return out, result
+
+
+def test_script_writes_table_and_figures(reproduced):
+    out, result = reproduced
     assert "| iteration | total (ours) |" in result.stdout
     for name in (
         "comparison.md",
@@ -59,7 +65,6 @@ def test_script_writes_table_and_figures(paper_named_images, tiny_vgg_path, tmp_
         "figure4_initial.png",
         "figure5.png",
         "intermediates.png",
-        "cost_trace.png",
         "trace.csv",
     ):
         assert (out / name).is_file(), name
@@ -78,6 +83,14 @@ def test_script_writes_table_and_figures(paper_named_images, tiny_vgg_path, tmp_
             expected = (ours[i][column] - paper[i][column]) / paper[i][column]
             assert row[f"{column}_deviation"] == pytest.approx(expected, rel=1e-9)
     assert (out / "comparison.md").read_text().count("\n") == 2 + 3
+
+
+def test_script_plots_the_cost_trace_with_the_plots_extra(reproduced):
+    pytest.importorskip(
+        "matplotlib", reason="matplotlib (the optional plots extra) is absent: no cost_trace.png"
+    )
+    out, _ = reproduced
+    assert iio.imread(out / "cost_trace.png").ndim == 3
 
 
 def test_missing_images_dir_is_one_line_error(tmp_path):

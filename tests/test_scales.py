@@ -1,4 +1,5 @@
-"""Coarse to fine: the schedule, bicubic upsampling, targets per scale, global trace, resume."""
+"""Coarse to fine (--scales): the schedule, bicubic upsampling, each scale a run of its own size
+with targets from the original images, one global trace, resume into the checkpoint's scale."""
 
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ import pytest
 from nst_tf import build as build_lib
 from nst_tf import stylize
 from nst_tf.errors import UserError
-from nst_tf.images import io
+from nst_tf.images import io, sizes
 from nst_tf.model import vgg
-from nst_tf.optim import multiscale
 from nst_tf.outputs.writers import read_trace
 from nst_tf.runtime import memory
 from tests.helpers import TINY_CHANNELS, paper_config, smooth_image, tiny_config
@@ -23,27 +23,29 @@ SCALED = dict(scales=(20, 40), scale_iterations=(3, 2), log_every=1)
 
 def test_schedule_keeps_the_content_aspect_and_numbers_iterations_globally():
     config = paper_config(scales=(200, 400, 800), scale_iterations=(150, 40, 10))
-    scales = multiscale.schedule(config, (1000, 750))
+    scales = sizes.schedule((1000, 750), (400, 300), 200, config.scales, config.scale_iterations)
     assert [(s.width, s.height) for s in scales] == [(200, 150), (400, 300), (800, 600)]
     assert [(s.start, s.end) for s in scales] == [(0, 150), (150, 190), (190, 200)]
-    assert multiscale.total_iterations(config) == 200
-    portrait = multiscale.schedule(config, (300, 451))
+    assert stylize.total_iterations(config) == 200
+    portrait = sizes.schedule((300, 451), (400, 300), 200, config.scales, config.scale_iterations)
     assert [(s.width, s.height) for s in portrait] == [(133, 200), (266, 400), (532, 800)]
     each = paper_config(scales=(100, 200), num_iterations=7)
-    assert [s.iterations for s in multiscale.schedule(each, (4, 3))] == [7, 7]
-    assert multiscale.total_iterations(each) == 14
-    assert multiscale.total_iterations(paper_config()) == 200
+    assert [s.iterations for s in sizes.schedule((4, 3), (4, 3), 7, each.scales)] == [7, 7]
+    assert stylize.total_iterations(each) == 14
+    assert stylize.total_iterations(paper_config()) == 200
+    (one,) = sizes.schedule((1000, 750), (400, 300), 200)  # no --scales: the working size
+    assert (one.width, one.height, one.start, one.end) == (400, 300, 0, 200)
 
 
 def test_a_checkpoint_belongs_to_the_scale_it_was_taken_in():
-    scales = multiscale.schedule(paper_config(scales=(10, 20), scale_iterations=(3, 2)), (4, 3))
-    assert [multiscale.scale_at(scales, u).index for u in range(6)] == [0, 0, 0, 0, 1, 1]
+    scales = sizes.schedule((4, 3), (4, 3), 5, (10, 20), (3, 2))
+    assert [sizes.scale_at(scales, u).index for u in range(6)] == [0, 0, 0, 0, 1, 1]
 
 
 def test_upsampling_is_bicubic_and_keeps_linear_ramps():
     y, x = np.mgrid[0:8, 0:10].astype(np.float32)
     ramp = np.stack([3 * x - 2 * y, x + y, -x], axis=-1)[np.newaxis]
-    bigger = multiscale.upsample(ramp, 20, 16)
+    bigger = sizes.upsample(ramp, 20, 16)
     assert bigger.shape == (1, 16, 20, 3)
     # Half-pixel centres: output pixel j samples input coordinate (j + 0.5) / 2 - 0.5.
     yy, xx = (np.mgrid[0:16, 0:20].astype(np.float32) + 0.5) / 2 - 0.5
@@ -54,7 +56,7 @@ def test_upsampling_is_bicubic_and_keeps_linear_ramps():
     curve = np.sin(np.linspace(0, 3, 12, dtype=np.float32))[None, None, :, None].repeat(3, 3)
     fine_x = (np.arange(24, dtype=np.float32) + 0.5) / 2 - 0.5
     exact = np.sin(fine_x * 3 / 11)[4:-4]
-    bicubic = multiscale.upsample(curve, 24, 1)[0, 0, 4:-4, 0]
+    bicubic = sizes.upsample(curve, 24, 1)[0, 0, 4:-4, 0]
     assert (
         np.abs(bicubic - exact).max()
         < 0.5 * np.abs(np.interp(fine_x, np.arange(12), curve[0, 0, :, 0])[4:-4] - exact).max()
@@ -69,26 +71,27 @@ def test_each_scale_starts_from_the_last_result_with_targets_from_the_originals(
     weights = vgg.random_weights(0, TINY_CHANNELS, bias_scale=0.1)
     inputs = _tiny_inputs()
     config = paper_config(content="c", style="s", **SCALED)
-    run = build_lib.build(config, inputs, weights)
-    optimizer = run.optimizer
-    assert optimizer.image.shape == (1, 15, 20, 3)
+    runs = stylize.scale_runs(config, weights, 0, inputs)
+    scale, run = next(runs)
+    assert run.optimizer.image.shape == (1, 15, 20, 3) and (scale.start, scale.end) == (0, 3)
     for _ in range(3):
-        optimizer.step()
-    coarse, coarse_total = optimizer.image.numpy(), optimizer.evaluate()["total"]
-    terms = optimizer.step()  # the switch: costs of the coarse result, then a step at 40 px
-    assert optimizer.image.shape == (1, 30, 40, 3) and optimizer.updates == 4
-    assert float(terms["long_side"][0]) == 20.0
-    np.testing.assert_allclose(terms["total"], coarse_total, rtol=1e-6)
-    np.testing.assert_array_equal(optimizer.run.initial_image, multiscale.upsample(coarse, 40, 30))
+        run.optimizer.step(run.targets)
+    coarse = run.optimizer.image.numpy()
+    scale, run = next(runs)
+    assert run.optimizer.image.shape == (1, 30, 40, 3) and (scale.start, scale.end) == (3, 5)
+    assert run.optimizer.updates == 0  # a fresh optimizer
+    np.testing.assert_array_equal(run.initial_image, sizes.upsample(coarse, 40, 30))
     # The 40 px targets equal a one-size build's from the original images, not from 20 px copies.
     direct = build_lib.build(
         paper_config(content="c", style="s", width=40, height=30), inputs, weights
     )
-    targets, expected = optimizer.objective.targets, direct.objective.targets
-    np.testing.assert_allclose(targets.content, expected.content, rtol=1e-5)
-    for name, gram in expected.styles[0].grams.items():
-        np.testing.assert_allclose(targets.styles[0].grams[name], gram, rtol=1e-5)
+    np.testing.assert_allclose(
+        run.targets["content"]["conv4_2"], direct.targets["content"]["conv4_2"], rtol=1e-5
+    )
+    for name, gram in direct.targets["style"]["grams"][0].items():
+        np.testing.assert_allclose(run.targets["style"]["grams"][0][name], gram, rtol=1e-5)
     assert run.inputs.content.shape == (30, 40, 3)
+    assert next(runs, None) is None
 
 
 def test_a_scaled_run_writes_a_global_trace_and_the_output_size(
@@ -176,7 +179,10 @@ def test_an_output_size_that_cannot_fit_is_refused_before_the_first_scale(monkey
     fits_coarse = memory.estimate_peak_bytes(20, 15, layers, recompute=True) + 1
     monkeypatch.setattr(memory, "available_bytes", lambda: fits_coarse)
     built = []
-    monkeypatch.setattr(build_lib, "load_weights", lambda config: built.append(config))
+    monkeypatch.setattr(stylize, "build", lambda *args, **kwargs: built.append(args))
+    runs = stylize.scale_runs(
+        paper_config(content="c", style="s", **SCALED), None, 0, _tiny_inputs()
+    )
     with pytest.raises(UserError, match="40x30 image needs about"):
-        build_lib.build(paper_config(content="c", style="s", **SCALED), _tiny_inputs())
+        next(runs)
     assert built == []
