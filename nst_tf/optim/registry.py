@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from nst_tf.objective.objective import Objective
     from nst_tf.optim.loop import ImageOptimizer
 
-OPTIMIZERS = ("adam", "lbfgs", "lbfgs_scipy")
+OPTIMIZERS = ("adam", "lbfgs")
 
 
 def make_optimizer(

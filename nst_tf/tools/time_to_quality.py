@@ -45,8 +45,6 @@ _FULL = 10**6
 ROUTES: dict[str, dict[str, Any]] = {
     "L-BFGS fp32": {"optimizer": "lbfgs", "precision": "float32"},
     "L-BFGS bf16": {"optimizer": "lbfgs", "precision": "bfloat16"},
-    "scipy L-BFGS-B fp32": {"optimizer": "lbfgs_scipy", "precision": "float32"},
-    "scipy L-BFGS-B bf16": {"optimizer": "lbfgs_scipy", "precision": "bfloat16"},
     "scales Adam fp32": {"scales": (200, 400), "scale_iterations": (100, _FULL)},
     "scales L-BFGS fp32": {
         "optimizer": "lbfgs",
@@ -60,7 +58,7 @@ ROUTES: dict[str, dict[str, Any]] = {
         "scale_iterations": (50, _FULL),
     },
 }
-NEEDS_BF16 = ("L-BFGS bf16", "scipy L-BFGS-B bf16", "scales L-BFGS bf16")
+NEEDS_BF16 = ("L-BFGS bf16", "scales L-BFGS bf16")
 
 
 @dataclasses.dataclass
