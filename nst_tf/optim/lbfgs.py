@@ -189,7 +189,7 @@ class LbfgsOptimizer:
 
         self._names: list[str] | None = None
         self._point = tf.function(self._value_and_gradient, jit_compile=jit)
-        # Written with explicit tf.while_loop / tf.cond: no AutoGraph conversion needed.
+        # Written with an explicit tf.while_loop: no AutoGraph conversion needed.
         self.step_function = tf.function(self._step_fn, jit_compile=jit, autograph=False)
         self._init = tf.function(self._init_fn, jit_compile=jit, autograph=False)
 
@@ -210,7 +210,7 @@ class LbfgsOptimizer:
     def _term_names(self, targets: Targets) -> list[str]:
         """The objective's term names, from its one trace (made here if not yet made).
 
-        The stored terms take their row count from it before the step is first traced, so the
+        The stored terms take their column count from it before the step is first traced, so the
         step's shapes are static (XLA needs them).
         """
         if self._names is None:

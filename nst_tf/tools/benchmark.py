@@ -311,7 +311,7 @@ def report_large_image(
     width: int, height: int, recompute: bool | None, steps: int, optimizer: str = "adam"
 ) -> None:
     layers = [CONTENT_LAYER, *dict(STYLE_LAYERS)]
-    chosen = memory.choose_recompute(width, height, layers, recompute)
+    chosen = memory.choose_recompute(width, height, layers, recompute, optimizer=optimizer)
     started = time.perf_counter()
     step = nst_tf_step(width, height, recompute=chosen, optimizer=optimizer)
     build_seconds = time.perf_counter() - started
@@ -325,7 +325,7 @@ def report_large_image(
         "build_s": build_seconds,
         "step_s": seconds,
         "peak_rss_bytes": peak_rss_bytes(),
-        "estimate_bytes": memory.estimate_peak_bytes(width, height, layers, chosen),
+        "estimate_bytes": memory.estimate_peak_bytes(width, height, layers, chosen, optimizer),
     }
     print(json.dumps(report))
 
