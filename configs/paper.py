@@ -32,7 +32,8 @@ def get_config() -> dict:
         # Network: VGG-19 with average pooling (the course's load_vgg_model).
         "pooling": "avg",
         # The objective's terms by name (nst_tf/objective/terms/): eq. 1 and eqs. 2-3, weighted
-        # by alpha and beta below (eq. 4); total variation joins when tv_weight > 0.
+        # by alpha and beta below (eq. 4); total variation joins when tv_weight > 0, Luan et al.'s
+        # photorealism term when photorealism_weight > 0.
         "terms": ("content", "style"),
         "content_layer": "conv4_2",  # or weighted layers, e.g. "conv4_2:1,conv5_2:0.5"
         "style_layers": (
@@ -78,4 +79,10 @@ def get_config() -> dict:
         "content_normalization": "paper",  # eq. 1 as printed; gatys2016: Gatys et al.'s 1/2
         # Large images (issue 10b): None recomputes VGG blocks in backward only if memory needs it.
         "recompute": None,
+        # Luan et al. 2017 (issue 16, configs/luan2017.py), off: no photorealism term, and the
+        # style term is the whole image's (no segmentations).
+        "photorealism_weight": 0.0,
+        "content_segmentation": None,  # colour-coded PNG of the content's regions
+        "style_segmentation": None,  # the style image's, matched by colour
+        "smooth_local_affine": False,  # their post-process of the final image
     }

@@ -21,6 +21,7 @@ from nst_tf.errors import UserError
 from nst_tf.images import color, io, sizes
 from nst_tf.images.masks import load_mask
 from nst_tf.images.noise import INITS, initial_image
+from nst_tf.images.segmentation import Segments, load_segments
 from nst_tf.model import vgg
 from nst_tf.objective.objective import Objective, Targets
 from nst_tf.objective.terms import make_terms
@@ -36,13 +37,15 @@ class Inputs:
     """uint8 RGB [H, W, 3] images: the content at the working size, each style at its own.
 
     Sizes follow nst_tf.images.sizes; --style_masks are float [H, W] at the working size;
-    `init` is --init=PATH's image at the working size.
+    `init` is --init=PATH's image at the working size; `segments` the classes of
+    --content_segmentation and --style_segmentation, each at its image's size.
     """
 
     content: np.ndarray
     styles: tuple[np.ndarray, ...]
     masks: tuple[np.ndarray, ...] = ()
     init: np.ndarray | None = None
+    segments: Segments | None = None
 
 
 @dataclasses.dataclass
@@ -68,7 +71,7 @@ def working_size(config: Config, content_size: tuple[int, int]) -> tuple[int, in
 
 
 def load_inputs(config: Config, check_memory: bool = True) -> Inputs:
-    """Reads the content, style(s), masks and --init image named by the config, resized.
+    """Reads the content, style(s), masks, --init image and segmentations of the config, resized.
 
     Memory is checked at the sizes the images will have, before any is resized to them (a
     --scales run checks its largest scale itself and passes check_memory=False).
@@ -91,6 +94,15 @@ def load_inputs(config: Config, check_memory: bool = True) -> Inputs:
     init = None
     if config.init not in INITS:
         init = io.fit_image(io.read_image(config.init, "--init"), *size, config.init)
+    segments = None
+    if config.content_segmentation:
+        style = styles[0][1]
+        segments = load_segments(
+            config.content_segmentation,
+            config.style_segmentation,
+            ((content.shape[1], content.shape[0]), size),
+            ((style.shape[1], style.shape[0]), style_sizes[0]),
+        )
     return Inputs(
         io.fit_image(content, *size, config.content),
         tuple(
@@ -99,6 +111,7 @@ def load_inputs(config: Config, check_memory: bool = True) -> Inputs:
         ),
         tuple(load_mask(path, *size) for path in split_paths(config.style_masks)),
         init,
+        segments,
     )
 
 
@@ -163,6 +176,7 @@ def prepare_job(config: Config, inputs: Inputs, objective: Objective) -> tuple[T
         tuple(io.normalize(style, config.means) for style in style_pixels),
         inputs.masks,
         inputs.content,
+        inputs.segments,
     )
     targets = objective.prepare(images)
     init = None if inputs.init is None else io.normalize(inputs.init, config.means)

@@ -160,7 +160,8 @@ class Config:
     terms: tuple[str, ...] = _setting(
         "list",
         f"Cost terms of the objective, by name ({', '.join(TERMS)}; paper: content,style). A term "
-        "with a weight flag of its own (--tv_weight) joins when that weight is positive.",
+        "with a weight flag of its own (--tv_weight, --photorealism_weight) joins when that "
+        "weight is positive.",
     )
     tv_weight: float = _setting(
         "float",
@@ -173,6 +174,26 @@ class Config:
         "Recompute each VGG block's activations in the backward pass instead of keeping them: "
         "a little less memory (9-11% measured), 1.2-1.4x the time. Unset: only where the memory "
         "estimate says the plain step does not fit and this does.",
+    )
+    # Issue 16: Luan et al. 2017 (Deep Photo Style Transfer), configs/luan2017.py.
+    photorealism_weight: float = _setting(
+        "float",
+        "Luan et al.'s photorealism weight lambda (0 in the paper; theirs 1e4): lambda x sum "
+        "over colours of V^T L V, L the matting Laplacian of the content, V the result in [0, 1].",
+    )
+    content_segmentation: str | None = _setting(
+        "string",
+        "Colour-coded segmentation of the content (Luan et al.'s: blue, green, black, white, red, "
+        "yellow, grey, lightblue, purple regions); needs --style_segmentation. Each class takes "
+        "the style of the style's region of the same colour.",
+    )
+    style_segmentation: str | None = _setting(
+        "string", "Colour-coded segmentation of the style image, for --content_segmentation."
+    )
+    smooth_local_affine: bool = _setting(
+        "boolean",
+        "Luan et al.'s post-process of the result (off in the paper): refit it as a bilaterally "
+        "smoothed local affine map of the content's colours (about 10-20 s at 400x300).",
     )
 
     def validate(self) -> Config:
@@ -234,6 +255,14 @@ class Config:
         _check_styles(self)
         # Issue 10b: the scale schedule.
         _check_scales(self.scales, self.scale_iterations)
+        # Issue 16: Luan et al.'s photorealism term and segmentations.
+        _require(
+            self.photorealism_weight >= 0,
+            "photorealism_weight",
+            "zero or positive",
+            self.photorealism_weight,
+        )
+        _check_segmentations(self)
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -272,6 +301,11 @@ def shipped_configs() -> list[str]:
     return sorted(
         name[:-3] for name in os.listdir(folder) if name.endswith(".py") and name != "__init__.py"
     )
+
+
+def paper_settings() -> dict[str, Any]:
+    """configs/paper.py's values: what a run made before a setting existed used for it."""
+    return make_config(load_config_table("paper")).to_dict()
 
 
 def load_config_table(name_or_path: str) -> dict[str, Any]:
@@ -399,6 +433,27 @@ def _check_styles(config: Config) -> None:
                 "--style_blend_weights blends styles everywhere and --style_masks puts each "
                 "style in its own region: give one of them"
             )
+
+
+def _check_segmentations(config: Config) -> None:
+    """Both segmentations or neither, for one style image without --style_masks."""
+    given = [
+        f"--{name}"
+        for name in ("content_segmentation", "style_segmentation")
+        if getattr(config, name)
+    ]
+    if not given:
+        return
+    if len(given) == 1:
+        raise UserError(
+            f"{given[0]} needs the other image's segmentation too: give both "
+            "--content_segmentation and --style_segmentation"
+        )
+    if len(split_paths(config.style)) > 1 or config.style_masks:
+        raise UserError(
+            "--content_segmentation/--style_segmentation match the regions of one --style image; "
+            "give one style and no --style_masks"
+        )
 
 
 # Issue 10b: the scale schedule.

@@ -28,7 +28,7 @@ from nst_tf.batch.batched import BatchedAdam, local_replicas
 from nst_tf.batch.jobs import Job
 from nst_tf.batch.progress import BatchProgress
 from nst_tf.batch.summary import JobResult, last_costs
-from nst_tf.config import Config
+from nst_tf.config import Config, paper_settings
 from nst_tf.errors import UserError
 from nst_tf.objective.objective import Objective
 from nst_tf.objective.terms import make_terms
@@ -60,7 +60,7 @@ class Outcome:
 
 def plan_job(job: Job, config: Config) -> Planned:
     """Reads the job's folder (config.json, checkpoints) to decide what to do."""
-    folder = RunFolder(job.output_dir, config.to_dict())
+    folder = RunFolder(job.output_dir, config.to_dict(), paper_settings())
     allowed = RESUMABLE_CHANGES if config.scales is None else ()
     try:
         plan = folder.plan(stylize.total_iterations(config), "auto", allowed)
@@ -75,6 +75,8 @@ def why_not_batched(config: Config) -> str | None:
         return f"--optimizer={config.optimizer} (the batched step is Adam's)"
     if config.scales is not None:
         return "--scales (one size per step)"
+    if config.smooth_local_affine:
+        return "--smooth_local_affine (a post-process of nst-tf's own run)"
     for term in make_terms(config):
         if not term.batchable:
             return f"the {term.name} term (its targets do not stack across jobs)"

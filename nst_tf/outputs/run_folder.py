@@ -61,11 +61,18 @@ class Plan:
 
 
 def differences(
-    saved: Mapping[str, Any], current: Mapping[str, Any], allowed: Sequence[str] = ()
+    saved: Mapping[str, Any],
+    current: Mapping[str, Any],
+    allowed: Sequence[str] = (),
+    defaults: Mapping[str, Any] | None = None,
 ) -> list[str]:
-    """Settings whose value differs between a saved config.json's and now, as 'name: a -> b'."""
+    """Settings whose value differs between a saved config.json's and now, as 'name: a -> b'.
+
+    A setting the saved run did not have (it came with a later version) counts as `defaults`'
+    value, the paper's, which is what that run used: a folder stays resumable across versions.
+    """
     current = json.loads(json.dumps(dict(current)))
-    saved = json.loads(json.dumps(dict(saved)))
+    saved = json.loads(json.dumps({**(defaults or {}), **saved}))
     return [
         f"{name}: {saved.get(name)!r} -> {current.get(name)!r}"
         for name in sorted(set(current) | set(saved))
@@ -76,9 +83,12 @@ def differences(
 class RunFolder:
     """A run's folder and its settings (the config as a dict, what config.json records)."""
 
-    def __init__(self, path: str, settings: Mapping[str, Any]):
+    def __init__(
+        self, path: str, settings: Mapping[str, Any], defaults: Mapping[str, Any] | None = None
+    ):
         self.path = path
         self.settings = dict(settings)
+        self.defaults = defaults  # what a setting missing from an older config.json was
         self.weights: dict | None = None  # provenance, recorded in config.json
         self.precision: dict[str, str] | None = None
 
@@ -106,7 +116,7 @@ class RunFolder:
         if resume == "never" or (resume == "auto" and not exists):
             return Plan("start")
         saved = record.read_record(self.path)  # one line if missing or damaged
-        changed = differences(saved["config"], self.settings, allowed)
+        changed = differences(saved["config"], self.settings, allowed, self.defaults)
         if changed:
             return Plan("refuse", note=self._refusal(changed, resume), saved=saved)
         done, status = int(saved.get("completed_iterations", 0)), saved.get("status")

@@ -105,3 +105,8 @@ def test_differences_name_each_changed_setting():
     now = {"alpha": 5.0, "style_layers": (("conv1_1", 1.0),), "seed": 0, "tv_weight": 0.0}
     assert differences(saved, now) == ["alpha: 10.0 -> 5.0", "tv_weight: None -> 0.0"]
     assert differences(saved, now, allowed=("alpha", "tv_weight")) == []
+    # A run from before tv_weight existed used the paper's value: resumable, not "None -> 0.0".
+    assert differences(saved, now, allowed=("alpha",), defaults={"tv_weight": 0.0}) == []
+    assert differences(saved, {**now, "tv_weight": 1.0}, ("alpha",), {"tv_weight": 0.0}) == [
+        "tv_weight: 0.0 -> 1.0"
+    ]

@@ -1,10 +1,10 @@
-"""Cost terms by name, one module each: `content`, `style`, `tv`.
+"""Cost terms by name, one module each: `content`, `style`, `tv`, `photorealism`.
 
 As optimizers are picked by `--optimizer`, the objective's terms are picked by name: those
 `--terms` lists (the paper's: content,style), plus every optional term given a positive weight
-(`--tv_weight`). A new term is a module here with a `from_config(config)` returning a `Term`
-(nst_tf.objective.terms.base), its name in TERMS and, if optional, its weight setting in
-WEIGHTED; nothing else changes.
+(`--tv_weight`, `--photorealism_weight`). A new term is a module here with a
+`from_config(config)` returning a `Term` (nst_tf.objective.terms.base), its name in TERMS and,
+if optional, its weight setting in WEIGHTED; nothing else changes.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # importing this package must not start TensorFlow (config.py reads TERMS)
     from nst_tf.objective.terms.base import Term
 
-TERMS = ("content", "style", "tv")
-WEIGHTED = {"tv": "tv_weight"}  # optional term -> the setting whose positive value turns it on
+TERMS = ("content", "style", "tv", "photorealism")
+# optional term -> the setting whose positive value turns it on
+WEIGHTED = {"tv": "tv_weight", "photorealism": "photorealism_weight"}
 CONTENT_NORMALIZATIONS = ("paper", "gatys2016")  # eq. 1 as printed, or Gatys et al.'s (content.py)
 
 

@@ -19,6 +19,7 @@ from typing import Protocol
 import numpy as np
 import tensorflow as tf
 
+from nst_tf.images.segmentation import Segments
 from nst_tf.objective.features import TargetFeatures
 
 TermTargets = Mapping[str, object]  # nested dicts/tuples of tensors, job axis first
@@ -31,13 +32,16 @@ class TermImages:
     `content` and `styles` are what VGG sees: normalized float32 [1, H, W, 3] (after any colour
     handling), the content at the working size and each style at its own. `masks` are the
     --style_masks, float [H, W] at the working size. `content_pixels` is the content image as
-    read, uint8 [H, W, 3] at the working size, for terms that need its colours.
+    read, uint8 [H, W, 3] at the working size, for terms that need its colours. `segments` are
+    the classes of --content_segmentation and --style_segmentation, each image's masks at its
+    size (Luan et al.'s augmented style loss), or None.
     """
 
     content: np.ndarray
     styles: tuple[np.ndarray, ...]
     masks: tuple[np.ndarray, ...] = ()
     content_pixels: np.ndarray | None = None
+    segments: Segments | None = None
 
 
 class Term(Protocol):

@@ -9,6 +9,11 @@ A style image of another size than the generated image has another n_H n_W at ev
 and its Gram sums over that many positions; eq. 2 divides by the generated image's
 (n_H n_W)^2, so the style's Gram is scaled by (n_H n_W)_G / (n_H n_W)_S to compare like with
 like. At equal sizes nothing is multiplied, so the paper's targets are bit for bit the same.
+
+With --content_segmentation and --style_segmentation (Luan et al. 2017's augmented style loss)
+the targets are one Gram per class of the style image, each taken inside that class's mask,
+and the cost compares each with the generated image's Gram inside the content's mask of that
+class (nst_tf.objective.regions.class_style_cost). Without them nothing here changes.
 """
 
 from __future__ import annotations
@@ -47,7 +52,6 @@ class StyleTerm:
     """beta x sum_s sum_l lambda_l J_style^[l](s): eq. 3 over each style target."""
 
     name = "style"
-    batchable = True
 
     def __init__(
         self,
@@ -55,18 +59,25 @@ class StyleTerm:
         weight: float,
         blend_weights: Sequence[float] | None = None,
         pooling: str = "avg",
+        segmented: bool = False,
     ):
         self.weighted_layers = tuple(layers)
         self.layers = tuple(name for name, _ in self.weighted_layers)
         self.weight = weight
         self.blend_weights = blend_weights
         self.pooling = pooling
+        # Per-class targets belong to one pair's segmentations: such jobs run one at a time.
+        self.batchable = not segmented
 
     def prepare(self, features: TargetFeatures, images: TermImages) -> dict[str, Any]:
         """{"grams": (one {layer: [1, C, C]} per target), "masks": (one {layer: mask} each)}.
 
         Without masks the styles blend into one target; with masks each style is a target.
+        With segmentations: {"class_grams": {layer: [1, K, C, C]}, "class_masks": {layer:
+        [1, n_H, n_W, K]}}, the style's per-class Grams and the content's masks.
         """
+        if images.segments is not None:
+            return self._prepare_classes(features, images)
         height, width = images.content.shape[1:3]
         grams = []
         for style in images.styles:
@@ -89,9 +100,29 @@ class StyleTerm:
         weights = self.blend_weights if self.blend_weights is not None else [1.0] * len(grams)
         return {"grams": (blend_grams(grams, weights),)}
 
+    def _prepare_classes(self, features: TargetFeatures, images: TermImages) -> dict[str, Any]:
+        (style,) = images.styles  # the config allows segmentations with one style only
+        raw = features(style, self.layers)
+        style_masks = regions.class_layer_masks(images.segments.style, self.layers)
+        return {
+            "class_grams": {
+                name: regions.class_grams(raw[name], style_masks[name]) for name in self.layers
+            },
+            "class_masks": regions.class_layer_masks(images.segments.content, self.layers),
+        }
+
     def cost(
         self, features: Mapping[str, tf.Tensor], image: tf.Tensor, targets: Mapping[str, Any]
     ) -> dict[str, tf.Tensor]:
+        if "class_grams" in targets:
+            per_layer = {
+                f"{self.name}/{name}": coeff
+                * regions.class_style_cost(
+                    targets["class_grams"][name], features[name], targets["class_masks"][name]
+                )
+                for name, coeff in self.weighted_layers
+            }
+            return {self.name: tf.add_n(list(per_layer.values())), **per_layer}
         masks = targets.get("masks")
         per_layer = {}
         for name, coeff in self.weighted_layers:
@@ -109,4 +140,10 @@ class StyleTerm:
 
 
 def from_config(config: Any) -> StyleTerm:
-    return StyleTerm(config.style_layers, config.beta, config.style_blend_weights, config.pooling)
+    return StyleTerm(
+        config.style_layers,
+        config.beta,
+        config.style_blend_weights,
+        config.pooling,
+        segmented=bool(config.content_segmentation),
+    )
