@@ -341,18 +341,18 @@ def test_a_stopped_run_resumes_into_the_uninterrupted_trace(
 
 def test_resume_after_kill_9_matches_an_uninterrupted_run(tiny_vgg_path, tiny_images, tmp_path):
     whole, killed = tmp_path / "whole", tmp_path / "killed"
-    flags = [*_base_flags(tiny_vgg_path, tiny_images, whole, 30), "--optimizer=lbfgs"]
+    flags = [*_base_flags(tiny_vgg_path, tiny_images, whole, 60), "--optimizer=lbfgs"]
     assert run_cli(*flags).returncode == 0
-    flags = [*_base_flags(tiny_vgg_path, tiny_images, killed, 30), "--optimizer=lbfgs"]
+    flags = [*_base_flags(tiny_vgg_path, tiny_images, killed, 60), "--optimizer=lbfgs"]
     process = _start(flags)
     _wait_for(lambda: len(_checkpoints(killed)) >= 2, process)
     process.kill()  # SIGKILL: no handler runs
     process.communicate(timeout=60)
-    assert len(read_trace(str(killed / "trace.csv"))) < 30  # killed before the end
+    assert len(read_trace(str(killed / "trace.csv"))) < 60  # killed before the end
     resumed = run_cli(*flags, "--resume")
     assert resumed.returncode == 0, resumed.stderr
     ours, reference = read_trace(str(killed / "trace.csv")), read_trace(str(whole / "trace.csv"))
-    assert [row["iteration"] for row in ours] == list(range(30))
+    assert [row["iteration"] for row in ours] == list(range(60))
     for row, expected in zip(ours, reference, strict=True):
         for name in expected:
             if name != "seconds":
