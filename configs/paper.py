@@ -77,6 +77,13 @@ def get_config() -> dict:
         # issue 10a: the optimizer by name (nst_tf/optim/registry.py); the paper's is Adam.
         "optimizer": "adam",
         "content_normalization": "paper",  # eq. 1 as printed; gatys2016: Gatys et al.'s 1/2
+        # Issue 16: Li & Wand 2016's MRF term, off (configs/li_wand2016.py turns it on).
+        "mrf_weight": 0.0,
+        "mrf_layers": (("conv3_1", 1.0), ("conv4_1", 1.0)),
+        "mrf_stride": 2,  # generated patches on a stride-2 grid (and a tail), as theirs
+        "mrf_style_stride": 2,  # style patches likewise
+        "mrf_rotations": 0,  # style copies rotated by i pi/24, i in [-n, n]
+        "mrf_scales": 0,  # and scaled by 1.05^j, j in [-n, n]
         # Large images (issue 10b): None recomputes VGG blocks in backward only if memory needs it.
         "recompute": None,
         # Luan et al. 2017 (issue 16, configs/luan2017.py), off: no photorealism term, and the

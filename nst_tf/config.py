@@ -153,20 +153,45 @@ class Config:
     content_normalization: str = _setting(
         "enum",
         "Eq. 1's normalisation: paper (sum / (4 n_H n_W n_C)) or gatys2016 (sum / 2, Gatys et "
-        "al. CVPR 2016 eq. 1, which their alpha/beta ratio assumes).",
+        "al. CVPR 2016 eq. 1, which their alpha/beta ratio assumes) or mean (sum / (n_H n_W "
+        "n_C), Torch's MSE, Li & Wand 2016's).",
         CONTENT_NORMALIZATIONS,
     )
     # Issue 15: the objective as named terms (nst_tf/objective/terms/).
     terms: tuple[str, ...] = _setting(
         "list",
         f"Cost terms of the objective, by name ({', '.join(TERMS)}; paper: content,style). A term "
-        "with a weight flag of its own (--tv_weight, --photorealism_weight) joins when that "
-        "weight is positive.",
+        "with a weight flag of its own (--tv_weight, --photorealism_weight, --mrf_weight) joins "
+        "when that weight is positive.",
     )
     tv_weight: float = _setting(
         "float",
         "Total variation weight (0 in the paper): 1/2 sum of squared differences of neighbouring "
         "pixels, jcjohnson/neural-style's -tv_weight.",
+    )
+    # Issue 16: Li & Wand 2016's MRF term (nst_tf/objective/terms/mrf.py).
+    mrf_weight: float = _setting(
+        "float",
+        "MRF term weight (0 in the paper; Li & Wand: 1e-4): each 3x3 feature patch against its "
+        "nearest style patch by normalised cross-correlation, recomputed every step.",
+    )
+    mrf_layers: WeightedLayers = _setting(
+        "string",
+        "MRF layers and weights, e.g. conv3_1:1,conv4_1:1 (Li & Wand's relu3_1, relu4_1).",
+    )
+    mrf_stride: int = _setting(
+        "integer", "Stride of the generated image's MRF patches on the feature map (theirs: 2)."
+    )
+    mrf_style_stride: int = _setting(
+        "integer", "Stride at which MRF patches are sampled from the style (theirs: 2)."
+    )
+    mrf_rotations: int = _setting(
+        "integer",
+        "MRF style copies rotated by i pi/24, i in [-n, n] (Li & Wand: 1; 0: the style alone).",
+    )
+    mrf_scales: int = _setting(
+        "integer",
+        "MRF style copies scaled by 1.05^j, j in [-n, n] (Li & Wand: 1; 0: the style alone).",
     )
     # Issue 10b: large images.
     recompute: bool | None = _setting(
@@ -222,7 +247,7 @@ class Config:
         _require(0.0 <= self.noise_ratio <= 1.0, "noise_ratio", "within [0, 1]", self.noise_ratio)
         _require(self.noise_range >= 0, "noise_range", "zero or positive", self.noise_range)
         _require(0 <= self.seed < 2**32, "seed", "within [0, 2**32)", self.seed)
-        for flag in ("content_layer", "style_layers"):
+        for flag in ("content_layer", "style_layers", "mrf_layers"):
             layers = getattr(self, flag)
             if not layers:
                 raise UserError(f"--{flag} is empty: give at least one layer, e.g. conv4_2:1.0")
@@ -238,6 +263,11 @@ class Config:
                 f"--terms must name one or more of {', '.join(TERMS)}, got {','.join(self.terms)}"
             )
         _require(self.tv_weight >= 0, "tv_weight", "zero or positive", self.tv_weight)
+        _require(self.mrf_weight >= 0, "mrf_weight", "zero or positive", self.mrf_weight)
+        for name in ("mrf_stride", "mrf_style_stride"):
+            _require(getattr(self, name) > 0, name, "a positive integer", getattr(self, name))
+        for name in ("mrf_rotations", "mrf_scales"):
+            _require(getattr(self, name) >= 0, name, "zero or positive", getattr(self, name))
         if not self.init:
             raise UserError(f"--init is empty: give one of {', '.join(INITS)} or an image path")
         for field in dataclasses.fields(self):
@@ -357,7 +387,7 @@ def _coerce(name: str, kind: str, value: Any) -> Any:
             if not all(number.is_integer() for number in numbers):
                 raise ValueError(value)
             return tuple(int(number) for number in numbers)
-        if name in ("content_layer", "style_layers"):
+        if name in ("content_layer", "style_layers", "mrf_layers"):
             layers = parse_layers(value, name) if isinstance(value, str) else value
             return tuple((str(layer), float(weight)) for layer, weight in layers)
         if name == "terms":

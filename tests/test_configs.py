@@ -18,14 +18,16 @@ NAMES = sorted(
 @pytest.mark.parametrize("name", NAMES)
 def test_config_runs_two_iterations_at_16x12(name, tiny_vgg_path, tiny_images, tmp_path):
     content, style = tiny_images
-    overrides = dict(content=content, style=style, vgg_path=tiny_vgg_path)
-    overrides.update(output_dir=str(tmp_path), width=16, height=12, num_iterations=2)
     table = load_config_table(name)
+    # The MRF term's 3x3 patches need conv4_1 maps of 3x3 (24 px a side): 40x30 for it.
+    width, height, scales = (40, 30, (32, 40)) if table.get("mrf_weight") else (16, 12, (8, 16))
+    overrides = dict(content=content, style=style, vgg_path=tiny_vgg_path)
+    overrides.update(output_dir=str(tmp_path), width=width, height=height, num_iterations=2)
     if table.get("scales"):  # coarse to fine: the last scale sets the size
-        overrides.update(scales=(8, 16), scale_iterations=(1, 1))
+        overrides.update(scales=scales, scale_iterations=(1, 1))
     config = make_config(table, overrides)
     result = stylize.stylize(config)
-    assert result.image.shape == (12, 16, 3)
+    assert result.image.shape == (height, width, 3)
     assert os.path.exists(tmp_path / "generated_image.jpg")
 
 

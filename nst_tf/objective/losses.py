@@ -36,8 +36,22 @@ def content_cost_gatys2016(a_C: tf.Tensor, a_G: tf.Tensor) -> tf.Tensor:
     return 0.5 * tf.reduce_sum(tf.square(a_C - a_G), axis=_PER_IMAGE)
 
 
+def content_cost_mean(a_C: tf.Tensor, a_G: tf.Tensor) -> tf.Tensor:
+    """The mean of (a_C - a_G)^2 over n_H n_W n_C, one value per image of a_G.
+
+    Torch's nn.MSECriterion, the content loss of Li & Wand's released code (CNNMRF
+    `mylib/content.lua`), whose content weight assumes it (configs/li_wand2016.py).
+    """
+    n_H, n_W, n_C = _dims(a_G)
+    return tf.reduce_sum(tf.square(a_C - a_G), axis=_PER_IMAGE) / (n_H * n_W * n_C)
+
+
 # --content_normalization: which eq. 1 the objective uses.
-CONTENT_COSTS = {"paper": compute_content_cost, "gatys2016": content_cost_gatys2016}
+CONTENT_COSTS = {
+    "paper": compute_content_cost,
+    "gatys2016": content_cost_gatys2016,
+    "mean": content_cost_mean,
+}
 
 
 def unroll(a: tf.Tensor) -> tf.Tensor:

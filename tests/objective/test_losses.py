@@ -194,6 +194,14 @@ def test_gatys2016_content_cost_is_half_the_sum_of_squares():
     np.testing.assert_allclose(got, paper * 4 * 3 * 4 * 5 / 2, rtol=1e-6)
 
 
+def test_mean_content_cost_is_torchs_mse():
+    # Li & Wand's content loss is nn.MSECriterion: the mean over C H W (float64 reference).
+    rng = np.random.RandomState(4)
+    a_C, a_G = (rng.randn(2, 3, 4, 5) for _ in range(2))
+    got = losses.CONTENT_COSTS["mean"](tf.constant(a_C, tf.float32), tf.constant(a_G, tf.float32))
+    np.testing.assert_allclose(got.numpy(), ((a_C - a_G) ** 2).mean(axis=(1, 2, 3)), rtol=1e-5)
+
+
 def test_batched_grams_are_bit_identical_to_each_images_own():
     """nst-tf-batch promises each job its single run's trace: the Gram may not sum differently."""
     a = _tf(_random((3, 38, 50, 64), 33))

@@ -1,8 +1,8 @@
-"""Cost terms by name, one module each: `content`, `style`, `tv`, `photorealism`.
+"""Cost terms by name, one module each: `content`, `style`, `tv`, `photorealism`, `mrf`.
 
 As optimizers are picked by `--optimizer`, the objective's terms are picked by name: those
 `--terms` lists (the paper's: content,style), plus every optional term given a positive weight
-(`--tv_weight`, `--photorealism_weight`). A new term is a module here with a
+(`--tv_weight`, `--photorealism_weight`, `--mrf_weight`). A new term is a module here with a
 `from_config(config)` returning a `Term` (nst_tf.objective.terms.base), its name in TERMS and,
 if optional, its weight setting in WEIGHTED; nothing else changes.
 """
@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # importing this package must not start TensorFlow (config.py reads TERMS)
     from nst_tf.objective.terms.base import Term
 
-TERMS = ("content", "style", "tv", "photorealism")
+TERMS = ("content", "style", "tv", "photorealism", "mrf")
 # optional term -> the setting whose positive value turns it on
-WEIGHTED = {"tv": "tv_weight", "photorealism": "photorealism_weight"}
-CONTENT_NORMALIZATIONS = ("paper", "gatys2016")  # eq. 1 as printed, or Gatys et al.'s (content.py)
+WEIGHTED = {"tv": "tv_weight", "photorealism": "photorealism_weight", "mrf": "mrf_weight"}
+# eq. 1 as printed, Gatys et al.'s, or Torch's MSE (Li & Wand's) (content.py)
+CONTENT_NORMALIZATIONS = ("paper", "gatys2016", "mean")
 
 
 def term_names(config: Any) -> list[str]:

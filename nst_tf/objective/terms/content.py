@@ -2,8 +2,9 @@
 
 `--content_layer=conv4_2` is the paper's (one layer, weight 1: the paper's value bit for bit);
 `conv4_2:1,conv5_2:0.5` sums weighted layers and adds a `content/<layer>` part per layer.
-`--content_normalization` picks the paper's eq. 1 (sum / (4 n_H n_W n_C)) or Gatys et al.
-2016's (sum / 2), which their alpha/beta ratio assumes.
+`--content_normalization` picks the paper's eq. 1 (sum / (4 n_H n_W n_C)), Gatys et al.
+2016's (sum / 2), which their alpha/beta ratio assumes, or the mean (sum / (n_H n_W n_C)),
+Torch's MSE that Li & Wand's content weight assumes.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from nst_tf.objective.terms.base import TermImages
 NORMALIZATIONS = dict(
     zip(
         CONTENT_NORMALIZATIONS,
-        (losses.compute_content_cost, losses.content_cost_gatys2016),
+        (losses.compute_content_cost, losses.content_cost_gatys2016, losses.content_cost_mean),
         strict=True,
     )
 )
