@@ -38,12 +38,13 @@ Not reproduced:
 - Size: their max_size is 384 (levels 96, 192, 384); here the levels are 100, 200, 400 so the
   result has the size of the other methods of Figure 6 (--scales=96,192,384 gives theirs).
 - Optimizer: theirs is an L-BFGS of their own (`mylib/myoptimizer.lua`: 25 correction pairs,
-  no line search, step 1, and a loss of 0: only gradients reach it); here scipy's L-BFGS-B
-  with its line search on the full energy (10 pairs), one iteration per logged iteration. The
-  energy jumps where a patch's match switches (matches follow the cosine, the energy the
-  squared distance), so the line search can fail: scipy then stops, is restarted once, and
-  if that fails too the scale keeps its image. Of two runs, one ran all 100 iterations at
-  400 px; the other stopped after 40 there (and after 95 at 200 px), total cost 1.30e7
+  no line search, step 1, and a loss of 0: only gradients reach it); here L-BFGS
+  (nst_tf/optim/lbfgs.py) with its line search on the full energy (10 pairs), one iteration
+  per logged iteration. The energy jumps where a patch's match switches (matches follow the
+  cosine, the energy the squared distance), so the line search can fail: the history is then
+  dropped once, and if that fails too the scale keeps its image. Of two runs (with scipy's
+  L-BFGS-B, which this L-BFGS replaced; it stopped the same way), one ran all 100 iterations
+  at 400 px; the other stopped after 40 there (and after 95 at 200 px), total cost 1.30e7
   against 1.22e7. Their fixed-step L-BFGS would not stop.
 - Upsampling between levels: theirs bilinear, here bicubic (nst_tf/stylize.py).
 - Matching: their score divides by both patch norms; here only by the style patch's norm,

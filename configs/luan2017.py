@@ -40,7 +40,7 @@ photorealism term costs about as much as one without, docs/performance.md), e.g.
 `--image_size=700 --num_iterations=1000` for theirs.
 
 Not reproduced: their L-BFGS takes unit steps with no line search and 100 correction pairs;
-scipy's L-BFGS-B here searches lines, keeps 10 pairs and bounds pixels to [0, 255]. Their
+the L-BFGS here searches lines, keeps 10 pairs and bounds pixels to [0, 255]. Their
 network image is 256 x the pixel (here 255: every feature 0.4% smaller). Their segmentation
 masks are carried through the network as theirs are (a 3x3 mean after every conv, a halving at
 every pool), but their gradient leaves out the mask's own factor at soft mask edges

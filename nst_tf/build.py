@@ -88,7 +88,9 @@ def load_inputs(config: Config, check_memory: bool = True) -> Inputs:
     if check_memory:
         largest = max([size, *style_sizes], key=lambda wh: wh[0] * wh[1])
         size_flag = "--width/--height" if config.image_size is None else "--image_size"
-        memory.choose_recompute(*largest, layers_of(config), config.recompute, size_flag)
+        memory.choose_recompute(
+            *largest, layers_of(config), config.recompute, size_flag, config.optimizer
+        )
     init = None
     if config.init not in INITS:
         init = io.fit_image(io.read_image(config.init, "--init"), *size, config.init)
@@ -203,7 +205,7 @@ def build(
         (inputs.content, *inputs.styles), key=lambda image: image.shape[0] * image.shape[1]
     )
     recompute = memory.needs_recompute(
-        largest.shape[1], largest.shape[0], layers_of(config), config.recompute
+        largest.shape[1], largest.shape[0], layers_of(config), config.recompute, config.optimizer
     )
     precision = precision or resolve_precision(config)
     if weights is None:

@@ -146,8 +146,8 @@ class Config:
     # issue 10a: optimizer choice (L-BFGS) and Gatys et al. 2016's content normalisation.
     optimizer: str = setting(
         "enum",
-        "adam (paper: Adam(learning_rate)) or lbfgs (scipy's L-BFGS-B, one iteration per step, "
-        "as Gatys et al.; learning_rate unused).",
+        "adam (paper: Adam(learning_rate)) or lbfgs (L-BFGS within the pixel bounds, one "
+        "iteration per step, as Gatys et al.; learning_rate unused).",
         OPTIMIZERS,
     )
     content_normalization: str = setting(

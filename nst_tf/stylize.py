@@ -132,7 +132,12 @@ def scale_runs(
     if config.scales is not None:  # refuse an output size that cannot fit before the first
         final = scales[-1]
         memory.choose_recompute(
-            final.width, final.height, layers_of(config), config.recompute, "--scales"
+            final.width,
+            final.height,
+            layers_of(config),
+            config.recompute,
+            "--scales",
+            config.optimizer,
         )
     initial, precision = None, None
     for scale in scales[sizes.scale_at(scales, start_updates).index :]:

@@ -29,6 +29,13 @@ ACTIVATION_FACTOR = 1.6  # saved forward activations + backward temporaries, mea
 # run (a coarser scale before it, image writes) peaked at 21.6 GiB: 1.5 covers that.
 KEPT_FACTOR = 1.5
 BLOCK_FACTOR = 1.5
+# Image-sized float32 arrays of each optimizer's state and step, on top of the activations:
+# Adam's image, last finite image, two moments, gradient and update (the fits above fell short
+# of Adam peaks measured since: 2.33-2.38 GiB at 1024x768); L-BFGS's image, last finite image,
+# gradient, 10 (s, y) pairs (HISTORY in nst_tf/optim/lbfgs.py) and the line search's direction,
+# trial point and gradients, fitted to its peaks at 1024x768 and 2048x1536 (2.54 and 7.41 GiB:
+# docs/performance.md, "L-BFGS in TensorFlow").
+OPTIMIZER_IMAGES = {"adam": 6, "lbfgs": 2 * 10 + 14}
 
 
 def _layer_sizes(width: int, height: int, deepest: str) -> Iterable[tuple[str, int]]:
@@ -43,8 +50,13 @@ def _layer_sizes(width: int, height: int, deepest: str) -> Iterable[tuple[str, i
 
 
 def estimate_peak_bytes(
-    width: int, height: int, layers: Iterable[str], recompute: bool = False
+    width: int,
+    height: int,
+    layers: Iterable[str],
+    recompute: bool = False,
+    optimizer: str = "adam",
 ) -> int:
+    """Peak RSS of a run at width x height whose terms read `layers` (see the module doc)."""
     layers = list(layers)
     deepest = max(layers, key=vgg.VGG19_LAYERS.index)
     sizes = list(_layer_sizes(width, height, deepest))
@@ -63,7 +75,8 @@ def estimate_peak_bytes(
             in_channels = vgg.VGG19_CHANNELS[int(name[4])]
     # Kernels are held twice (forward and flipped, nst_tf.layers). Activations are counted as
     # float32 for every precision: bfloat16 runs measured the same peak on CPU.
-    return int(RUNTIME_BYTES + 2 * 4 * kernels + activations * 4)
+    state = OPTIMIZER_IMAGES[optimizer] * width * height * 3
+    return int(RUNTIME_BYTES + 2 * 4 * kernels + (activations + state) * 4)
 
 
 def available_bytes() -> int:
@@ -100,11 +113,12 @@ def check_fits(
     layers: Iterable[str],
     recompute: bool = False,
     size_flag: str = "--width/--height",
+    optimizer: str = "adam",
 ) -> int:
     """Logs the estimate; raises UserError (with a size that fits, in `size_flag`'s terms, one
     of SMALLER_SIZE) when it exceeds memory."""
     layers = list(layers)
-    needed = estimate_peak_bytes(width, height, layers, recompute)
+    needed = estimate_peak_bytes(width, height, layers, recompute, optimizer)
     available = available_bytes()
     logging.info(
         "Estimated peak memory at %dx%d%s: %.2f GiB of %.2f GiB available",
@@ -143,19 +157,24 @@ def choose_recompute(
     layers: Iterable[str],
     requested: bool | None = None,
     size_flag: str = "--width/--height",
+    optimizer: str = "adam",
 ) -> bool:
     """`needs_recompute`, with its estimate logged; raises if the chosen path does not fit."""
     layers = list(layers)
-    requested = needs_recompute(width, height, layers, requested)
-    check_fits(width, height, layers, requested, size_flag)
+    requested = needs_recompute(width, height, layers, requested, optimizer)
+    check_fits(width, height, layers, requested, size_flag, optimizer)
     return requested
 
 
 def needs_recompute(
-    width: int, height: int, layers: Iterable[str], requested: bool | None = None
+    width: int,
+    height: int,
+    layers: Iterable[str],
+    requested: bool | None = None,
+    optimizer: str = "adam",
 ) -> bool:
     """Whether to recompute VGG blocks in the backward pass: `requested`, or if unset, only
     when the plain step's estimate exceeds the memory available."""
     if requested is not None:
         return requested
-    return estimate_peak_bytes(width, height, layers) > available_bytes()
+    return estimate_peak_bytes(width, height, layers, optimizer=optimizer) > available_bytes()

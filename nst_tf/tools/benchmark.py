@@ -12,6 +12,7 @@ and the benchmark then needs nothing fetched.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import os
 import resource
@@ -56,6 +57,7 @@ def nst_tf_step(
     precision: str = "float32",
     jit: bool = False,
     recompute: bool | None = False,
+    optimizer: str = "adam",
 ) -> Callable[[], float]:
     """nst_tf's own step, assembled by the same `build` as a run, on random images and weights."""
     import tensorflow as tf
@@ -66,6 +68,7 @@ def nst_tf_step(
     rng = np.random.RandomState(1)
     content, style = (rng.randint(0, 256, (height, width, 3), dtype=np.uint8) for _ in range(2))
     settings = dict(width=width, height=height, precision=precision, jit=jit, recompute=recompute)
+    settings.update(optimizer=optimizer)
     settings.update(content="random", style="random", output_dir="unused")
     config = make_config(load_config_table("paper"), settings)
     run = build(config, Inputs(content, (style,)), vgg.random_weights())
@@ -286,7 +289,9 @@ def to_json(report: dict) -> str:
     return json.dumps(report, indent=2)
 
 
-def large_image_child(width: int, height: int, recompute: bool | None, steps: int) -> dict:
+def large_image_child(
+    width: int, height: int, recompute: bool | None, steps: int, optimizer: str = "adam"
+) -> dict:
     """Peak RSS and step times of a fresh process that builds one size and runs `steps` steps.
 
     recompute=None lets the memory estimate choose, as a run does; the choice is reported.
@@ -294,7 +299,7 @@ def large_image_child(width: int, height: int, recompute: bool | None, steps: in
     code = (
         "from nst_tf.runtime import environment; environment.configure();"
         "from nst_tf.tools import benchmark as b;"
-        f"b.report_large_image({width}, {height}, {recompute!r}, {steps})"
+        f"b.report_large_image({width}, {height}, {recompute!r}, {steps}, {optimizer!r})"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if result.returncode != 0:
@@ -302,11 +307,13 @@ def large_image_child(width: int, height: int, recompute: bool | None, steps: in
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def report_large_image(width: int, height: int, recompute: bool | None, steps: int) -> None:
+def report_large_image(
+    width: int, height: int, recompute: bool | None, steps: int, optimizer: str = "adam"
+) -> None:
     layers = [CONTENT_LAYER, *dict(STYLE_LAYERS)]
-    chosen = memory.choose_recompute(width, height, layers, recompute)
+    chosen = memory.choose_recompute(width, height, layers, recompute, optimizer=optimizer)
     started = time.perf_counter()
-    step = nst_tf_step(width, height, recompute=chosen)
+    step = nst_tf_step(width, height, recompute=chosen, optimizer=optimizer)
     build_seconds = time.perf_counter() - started
     seconds = []
     for _ in range(steps):
@@ -318,7 +325,7 @@ def report_large_image(width: int, height: int, recompute: bool | None, steps: i
         "build_s": build_seconds,
         "step_s": seconds,
         "peak_rss_bytes": peak_rss_bytes(),
-        "estimate_bytes": memory.estimate_peak_bytes(width, height, layers, chosen),
+        "estimate_bytes": memory.estimate_peak_bytes(width, height, layers, chosen, optimizer),
     }
     print(json.dumps(report))
 
@@ -328,24 +335,25 @@ def large_images(
     recompute: Sequence[bool | None],
     steps: int,
     log: Callable[[str], None] = print,
+    optimizers: Sequence[str] = ("adam",),
 ) -> list[dict]:
-    """Every size with every recompute setting, each in its own child process."""
+    """Every size with every recompute setting and optimizer, each in its own child process."""
     available = memory.available_bytes() / 2**30
     log(f"{hardware.cpu_summary()}, {os.cpu_count()} cores, {available:.1f} GiB available")
     rows = []
     for width, height in sizes:
-        for setting in recompute:
-            row = {"size": f"{width}x{height}", "requested": setting}
-            row.update(large_image_child(width, height, setting, steps))
+        for setting, optimizer in itertools.product(recompute, optimizers):
+            row = {"size": f"{width}x{height}", "requested": setting, "optimizer": optimizer}
+            row.update(large_image_child(width, height, setting, steps, optimizer))
             rows.append(row)
             if "error" in row:
-                log(f"{row['size']:>10} recompute={setting}: {row['error']}")
+                log(f"{row['size']:>10} recompute={setting} {optimizer}: {row['error']}")
                 continue
             peak, estimate = row["peak_rss_bytes"] / 2**30, row["estimate_bytes"] / 2**30
             steps_s = ", ".join(f"{t:.1f}" for t in row["step_s"])
             log(
-                f"{row['size']:>10} recompute={setting} -> {row['recompute']}: peak RSS "
-                f"{peak:.2f} GiB, estimate {estimate:.2f} GiB, build {row['build_s']:.1f} s, "
-                f"steps {steps_s} s"
+                f"{row['size']:>10} {optimizer} recompute={setting} -> {row['recompute']}: "
+                f"peak RSS {peak:.2f} GiB, estimate {estimate:.2f} GiB, "
+                f"build {row['build_s']:.1f} s, steps {steps_s} s"
             )
     return rows

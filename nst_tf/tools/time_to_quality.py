@@ -16,8 +16,7 @@ On the paper's images at 400x300 with the real weights, in one process:
    time over that.
 
 A step's cost is that of the image it starts from, so a route that reports the target at step
-k took the k steps before it. L-BFGS's function is traced before its steps are timed; an Adam
-route's first step includes its tracing (about 1% of a 400x300 run), the reference does not.
+k took the k steps before it. Every route's first step includes its tracing, as a run's does.
 Routes in bfloat16 report bf16 costs; their image is re-scored with the fp32 objective
 (untimed) before it counts as having reached the target.
 """
@@ -188,8 +187,6 @@ def run(
     reference = RouteResult("Adam fp32 (reference)", {})
     pending = {name: RouteResult(name, dict(settings)) for name, settings in routes.items()}
     runs = {name: make(settings) for name, settings in routes.items()}
-    for route in runs.values():
-        route.evaluate()  # traces L-BFGS's one function before timing (not Adam's step)
     adam = make({})
     done: list[RouteResult] = []
     while pending:

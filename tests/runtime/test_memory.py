@@ -14,9 +14,14 @@ PAPER_LAYERS = ["conv4_2", *(f"conv{block}_1" for block in range(1, 6))]
 
 
 def _activation_bytes(width, height):
-    # At 0x0 only the runtime and the kernels remain.
+    # At 0x0 only the runtime and the kernels remain; Adam's state is in the per-pixel part.
     fixed = memory.estimate_peak_bytes(0, 0, PAPER_LAYERS)
     return memory.estimate_peak_bytes(width, height, PAPER_LAYERS) - fixed
+
+
+def _state_bytes(width, height, optimizer="adam"):
+    """The optimizer's image-sized float32 arrays."""
+    return memory.OPTIMIZER_IMAGES[optimizer] * width * height * 3 * 4
 
 
 def test_estimate_grows_linearly_in_pixels():
@@ -26,7 +31,7 @@ def test_estimate_grows_linearly_in_pixels():
     # conv1_1 alone at 400x300: 120000 positions x 64 channels x 4 bytes x the factor.
     one_layer = memory.estimate_peak_bytes(400, 300, ["conv1_1"])
     assert one_layer - memory.estimate_peak_bytes(0, 0, ["conv1_1"]) == pytest.approx(
-        memory.ACTIVATION_FACTOR * 400 * 300 * 64 * 4, abs=1
+        memory.ACTIVATION_FACTOR * 400 * 300 * 64 * 4 + _state_bytes(400, 300), abs=1
     )
     # Down to conv5_1 with SAME pooling: 400x300 -> 200x150 -> 100x75 -> 50x38 -> 25x19.
     elements = (
@@ -40,7 +45,9 @@ def test_estimate_grows_linearly_in_pixels():
         + 25 * 19 * 512  # pool4
         + 25 * 19 * 512  # conv5_1
     )
-    assert small == pytest.approx(memory.ACTIVATION_FACTOR * 4 * elements, abs=1)
+    assert small == pytest.approx(
+        memory.ACTIVATION_FACTOR * 4 * elements + _state_bytes(400, 300), abs=1
+    )
     # The deepest layer sets the depth: conv5_1 needs more than conv4_2 alone.
     assert memory.estimate_peak_bytes(400, 300, PAPER_LAYERS) > (
         memory.estimate_peak_bytes(400, 300, ["conv4_2"])
@@ -116,7 +123,10 @@ def test_recomputing_blocks_keeps_less_than_the_plain_step():
     block1 = 2 * w * h * 64 + 200 * 150 * 64
     fixed = memory.estimate_peak_bytes(0, 0, PAPER_LAYERS, recompute=True)
     assert memory.estimate_peak_bytes(w, h, PAPER_LAYERS, recompute=True) - fixed == (
-        pytest.approx(4 * (memory.KEPT_FACTOR * kept + memory.BLOCK_FACTOR * block1), abs=1)
+        pytest.approx(
+            4 * (memory.KEPT_FACTOR * kept + memory.BLOCK_FACTOR * block1) + _state_bytes(w, h),
+            abs=1,
+        )
     )
 
 
@@ -133,3 +143,18 @@ def test_recompute_is_chosen_only_when_the_plain_step_does_not_fit(monkeypatch):
     monkeypatch.setattr(memory, "available_bytes", lambda: recomputed - 1)
     with pytest.raises(UserError, match="2048x1536 image needs about"):
         memory.choose_recompute(2048, 1536, PAPER_LAYERS)
+
+
+def test_every_optimizer_has_its_state_in_the_estimate(monkeypatch):
+    from nst_tf.optim import lbfgs, registry
+
+    assert set(memory.OPTIMIZER_IMAGES) == set(registry.OPTIMIZERS)
+    assert memory.OPTIMIZER_IMAGES["lbfgs"] >= 2 * lbfgs.HISTORY  # its (s, y) pairs at least
+    adam = memory.estimate_peak_bytes(1024, 768, PAPER_LAYERS)
+    assert memory.estimate_peak_bytes(1024, 768, PAPER_LAYERS, optimizer="adam") == adam
+    with_lbfgs = memory.estimate_peak_bytes(1024, 768, PAPER_LAYERS, optimizer="lbfgs")
+    assert with_lbfgs - adam == _state_bytes(1024, 768, "lbfgs") - _state_bytes(1024, 768)
+    # Just short of L-BFGS's plain step: Adam's fits as it is, L-BFGS's with recomputed blocks.
+    monkeypatch.setattr(memory, "available_bytes", lambda: with_lbfgs - 1)
+    assert memory.choose_recompute(1024, 768, PAPER_LAYERS) is False
+    assert memory.choose_recompute(1024, 768, PAPER_LAYERS, optimizer="lbfgs") is True

@@ -56,6 +56,7 @@ def test_memory_script_measures_peak_rss_against_the_estimate(tmp_path):
             "--sizes=48x32",
             "--recompute=true",
             "--steps=1",
+            "--optimizers=adam,lbfgs",
             f"--json={out}",
         ],
         capture_output=True,
@@ -64,9 +65,12 @@ def test_memory_script_measures_peak_rss_against_the_estimate(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     rows = json.loads(out.read_text())
-    assert [(row["size"], row["requested"], row["recompute"]) for row in rows] == [
-        ("48x32", True, True)
+    assert [(r["size"], r["optimizer"], r["requested"], r["recompute"]) for r in rows] == [
+        ("48x32", "adam", True, True),
+        ("48x32", "lbfgs", True, True),
     ]
-    assert rows[0]["peak_rss_bytes"] > 100 * 2**20 and rows[0]["estimate_bytes"] > 100 * 2**20
-    assert len(rows[0]["step_s"]) == 1
-    assert "48x32 recompute=True -> True: peak RSS" in result.stdout
+    for row in rows:
+        assert row["peak_rss_bytes"] > 100 * 2**20 and row["estimate_bytes"] > 100 * 2**20
+        assert len(row["step_s"]) == 1
+    assert "48x32 adam recompute=True -> True: peak RSS" in result.stdout
+    assert "48x32 lbfgs recompute=True -> True: peak RSS" in result.stdout
