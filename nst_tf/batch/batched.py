@@ -54,6 +54,8 @@ class BatchedAdam:
     only the first image's floats, so the batch's hooks read every job's from here.
     """
 
+    stores_terms = False  # Adam's: a step's terms are of the image before it
+
     def __init__(
         self,
         strategy: tf.distribute.Strategy,

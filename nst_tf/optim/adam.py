@@ -24,6 +24,7 @@ class AdamOptimizer:
     """Owns the generated image, the Adam state and the compiled step."""
 
     name = "adam"
+    stores_terms = False  # the terms of the image after a step come with the next step
 
     def __init__(
         self, objective: Objective, initial_image: np.ndarray, learning_rate: float, jit: bool

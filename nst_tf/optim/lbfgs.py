@@ -144,6 +144,7 @@ class LbfgsOptimizer:
     """Owns the generated image, the L-BFGS state and the compiled step; see the module doc."""
 
     name = "lbfgs"
+    stores_terms = True  # the line search evaluated the image it accepted: `evaluate` reads it
 
     def __init__(
         self,

@@ -3,7 +3,9 @@
 The paper logs "Iteration i" with the costs of the image after update i. Optimizers return the
 terms of the image a step starts from, which after update i is exactly that number, so
 iteration i's costs arrive with step i + 1 and no logging iteration pays for an extra forward
-pass; only a run whose last iteration is a logging one evaluates once more at the end.
+pass; only a run whose last iteration is a logging one evaluates once more at the end. An
+optimizer that stores the terms of the image it stepped to (L-BFGS: its line search computed
+them) hands them over at once, so its log does not wait for the next step.
 
 A run can stop early for two reasons, both raised as exceptions once the state is safe: the
 cost became non-finite (`DivergedError`), or a signal asked it to stop (`StoppedError`, raised
@@ -36,6 +38,9 @@ class ImageOptimizer(Protocol):
 
     image: tf.Variable
     last_finite: tf.Variable
+    # True when `evaluate` after a step reads the terms the step stored (L-BFGS) instead of
+    # running the objective again (Adam): the loop then logs an iteration as soon as it ends.
+    stores_terms: bool
 
     def step(self, targets: Any) -> Terms:
         """One iteration; returns the per-image terms of the image before it."""
@@ -145,6 +150,9 @@ def run_loop(
             hooks.on_image(iteration, optimizer.image.numpy())
         if logs(iteration):
             pending = iteration
+            if optimizer.stores_terms:
+                _log_now(optimizer.evaluate(targets), iteration, hooks)
+                pending = None
         hooks.on_step(iteration)
         checkpointed = itstime(iteration, schedule.checkpoint_every, end, last=True)
         if checkpointed:
@@ -156,10 +164,14 @@ def run_loop(
             if iteration + 1 < end:
                 raise StoppedError(iteration + 1, reason)
     if pending is not None:
-        terms = optimizer.evaluate(targets)
-        if not math.isfinite(float(tf.reduce_sum(terms["total"]))):
-            raise DivergedError(pending)
-        hooks.on_costs(pending, first_image_terms(terms))
+        _log_now(optimizer.evaluate(targets), pending, hooks)
     if not final and start < end and reason is not None:
         raise StoppedError(end, reason)
     return optimizer.image.numpy()
+
+
+def _log_now(terms: Terms, iteration: int, hooks: LoopHooks) -> None:
+    """Logs the terms of the image after update `iteration`, or stops if they are not finite."""
+    if not math.isfinite(float(tf.reduce_sum(terms["total"]))):
+        raise DivergedError(iteration)
+    hooks.on_costs(iteration, first_image_terms(terms))

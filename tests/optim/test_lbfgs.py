@@ -13,10 +13,11 @@ import pytest
 import scipy.optimize
 import tensorflow as tf
 
+from nst_tf import build as build_lib
 from nst_tf import stylize
 from nst_tf.model import vgg
 from nst_tf.objective import losses
-from nst_tf.optim import lbfgs
+from nst_tf.optim import lbfgs, loop
 from nst_tf.optim.lbfgs import LbfgsOptimizer
 from nst_tf.outputs.writers import read_trace
 from tests.helpers import PAPER_MEANS, TINY_CHANNELS, run_cli, smooth_image, tiny_config
@@ -368,3 +369,25 @@ def test_lbfgs_runs_each_scale_of_a_coarse_to_fine_schedule(tiny_vgg_path, tiny_
     assert [row["long_side"] for row in trace] == [20, 20, 20, 40, 40, 40]
     assert all(row["evaluations"] >= 1 for row in trace[1:])
     assert trace[-1]["total_cost"] < trace[3]["total_cost"]
+
+
+def test_an_iteration_is_logged_as_soon_as_it_ends(tiny_vgg_path, tiny_images, tmp_path):
+    """L-BFGS stores the terms of the image it accepted, so iteration i is logged after step i
+    (not after step i + 1, as Adam's must be): iteration 0 comes after one step, not two."""
+    config = tiny_config(tiny_vgg_path, tiny_images, tmp_path, optimizer="lbfgs")
+    run = build_lib.build(config)
+    logged = []
+
+    class Hooks:
+        def on_costs(self, iteration, terms):
+            logged.append((iteration, run.optimizer.updates, terms["total"]))
+
+        def on_image(self, iteration, image): ...
+        def on_step(self, iteration): ...
+        def on_checkpoint(self, updates): ...
+
+    schedule = loop.Schedule(log_every=1, save_every=100, checkpoint_every=100)
+    loop.run_loop(run.optimizer, run.targets, 3, schedule, Hooks())
+    assert [(iteration, updates) for iteration, updates, _ in logged] == [(0, 1), (1, 2), (2, 3)]
+    adam = build_lib.build(tiny_config(tiny_vgg_path, tiny_images, tmp_path / "adam"))
+    assert not adam.optimizer.stores_terms and run.optimizer.stores_terms
