@@ -23,7 +23,10 @@ relu4_2, our conv3_1, conv4_1, conv4_2 (our extractor's conv outputs are the ReL
 - coarse to fine in 3 levels that halve the long side, 100 iterations each (num_res 3,
   num_iter {100, 100, 100}), the style resized with the content to the same long side at
   every level (style_scale 1), targets and style patches rebuilt per level;
-- L-BFGS from the content image (ini_method 'image'), its history restarted per level.
+- L-BFGS from the content image (ini_method 'image'), its history restarted per level, as
+  their own L-BFGS runs (`mylib/myoptimizer.lua`, wrapper L393-399): 25 correction pairs, no
+  line search, step 1 and a first step of min(1, 1/|g|_1) (lbfgs_history 25,
+  lbfgs_line_search none; the line search's own failures on this energy are gone with it).
 
     nst-tf --config=li_wand2016 --content=../shared/paper/images/louvre_small.jpg \\
         --style=../shared/paper/images/monet.jpg --output_dir=output/li_wand2016
@@ -37,15 +40,12 @@ alone at 400x300, most of it matching at relu3_1 (docs/performance.md, "MRF term
 Not reproduced:
 - Size: their max_size is 384 (levels 96, 192, 384); here the levels are 100, 200, 400 so the
   result has the size of the other methods of Figure 6 (--scales=96,192,384 gives theirs).
-- Optimizer: theirs is an L-BFGS of their own (`mylib/myoptimizer.lua`: 25 correction pairs,
-  no line search, step 1, and a loss of 0: only gradients reach it); here L-BFGS
-  (nst_tf/optim/lbfgs.py) with its line search on the full energy (10 pairs), one iteration
-  per logged iteration. The energy jumps where a patch's match switches (matches follow the
-  cosine, the energy the squared distance), so the line search can fail: the history is then
-  dropped once, and if that fails too the scale keeps its image. Of two runs (with scipy's
-  L-BFGS-B, which this L-BFGS replaced; it stopped the same way), one ran all 100 iterations
-  at 400 px; the other stopped after 40 there (and after 95 at 200 px), total cost 1.30e7
-  against 1.22e7. Their fixed-step L-BFGS would not stop.
+- Optimizer: their fixed steps are taken here too, but inside the pixel box [0, 255] (a step
+  leaving it is clipped). With a line search (lbfgs_line_search strong_wolfe, 10 pairs) the
+  energy's jumps where a patch's match switches (matches follow the cosine, the energy the
+  squared distance) made the search fail: of two such runs one ran all 100 iterations at
+  400 px, the other stopped after 40 there (total cost 1.30e7 against 1.22e7). The measured
+  runs above used that line search.
 - Upsampling between levels: theirs bilinear, here bicubic (nst_tf/stylize.py).
 - Matching: their score divides by both patch norms; here only by the style patch's norm,
   which gives the same argmax (the generated patch's norm is one factor for all candidates).
@@ -75,6 +75,8 @@ def get_config() -> dict:
         "pooling": "max",
         "init": "content",
         "optimizer": "lbfgs",
+        "lbfgs_history": 25,
+        "lbfgs_line_search": "none",
         "scales": (100, 200, 400),
         "num_iterations": 100,  # at each level
         "style_scale": 1.0,

@@ -39,8 +39,10 @@ Sizes and iterations are cut for a CPU: theirs are a 700 px long side (gen_lapla
 photorealism term costs about as much as one without, docs/performance.md), e.g.
 `--image_size=700 --num_iterations=1000` for theirs.
 
-Not reproduced: their L-BFGS takes unit steps with no line search and 100 correction pairs;
-the L-BFGS here searches lines, keeps 10 pairs and bounds pixels to [0, 255]. Their
+Their L-BFGS is Torch's `optim.lbfgs` with its defaults (100 correction pairs, no line
+search, unit steps after a first of min(1, 1/|g|_1); deepmatting_seg.lua L280): lbfgs_history
+100 and lbfgs_line_search none here, its steps clipped to the pixel box [0, 255] (theirs are
+not bounded). Not reproduced: their
 network image is 256 x the pixel (here 255: every feature 0.4% smaller). Their segmentation
 masks are carried through the network as theirs are (a 3x3 mean after every conv, a halving at
 every pool), but their gradient leaves out the mask's own factor at soft mask edges
@@ -71,6 +73,8 @@ def get_config() -> dict:
         "tv_weight": 1e-3,
         "photorealism_weight": 1e4,
         "optimizer": "lbfgs",
+        "lbfgs_history": 100,
+        "lbfgs_line_search": "none",
         "init": "content",
         "num_iterations": 200,
         "smooth_local_affine": True,

@@ -76,6 +76,8 @@ def get_config() -> dict:
         "scale_iterations": None,  # e.g. (150, 50); None: num_iterations at each scale
         # issue 10a: the optimizer by name (nst_tf/optim/registry.py); the paper's is Adam.
         "optimizer": "adam",
+        "lbfgs_history": 10,  # --optimizer=lbfgs only: correction pairs kept
+        "lbfgs_line_search": "strong_wolfe",  # or none (Torch's optim.lbfgs: fixed steps)
         "content_normalization": "paper",  # eq. 1 as printed; gatys2016: Gatys et al.'s 1/2
         # Issue 16: Li & Wand 2016's MRF term, off (configs/li_wand2016.py turns it on).
         "mrf_weight": 0.0,

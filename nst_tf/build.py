@@ -89,7 +89,12 @@ def load_inputs(config: Config, check_memory: bool = True) -> Inputs:
         largest = max([size, *style_sizes], key=lambda wh: wh[0] * wh[1])
         size_flag = "--width/--height" if config.image_size is None else "--image_size"
         memory.choose_recompute(
-            *largest, layers_of(config), config.recompute, size_flag, config.optimizer
+            *largest,
+            layers_of(config),
+            config.recompute,
+            size_flag,
+            config.optimizer,
+            config.lbfgs_history,
         )
     init = None
     if config.init not in INITS:
@@ -205,7 +210,12 @@ def build(
         (inputs.content, *inputs.styles), key=lambda image: image.shape[0] * image.shape[1]
     )
     recompute = memory.needs_recompute(
-        largest.shape[1], largest.shape[0], layers_of(config), config.recompute, config.optimizer
+        largest.shape[1],
+        largest.shape[0],
+        layers_of(config),
+        config.recompute,
+        config.optimizer,
+        config.lbfgs_history,
     )
     precision = precision or resolve_precision(config)
     if weights is None:

@@ -150,6 +150,18 @@ class Config:
         "iteration per step, as Gatys et al.; learning_rate unused).",
         OPTIMIZERS,
     )
+    lbfgs_history: int = setting(
+        "integer",
+        "L-BFGS correction pairs kept (10, scipy's default; Li & Wand's code keeps 25, Luan et "
+        "al.'s 100); each costs two image-sized arrays.",
+    )
+    lbfgs_line_search: str = setting(
+        "enum",
+        "L-BFGS step length: strong_wolfe (a line search; the default) or none (Torch's "
+        "optim.lbfgs as Li & Wand's and Luan et al.'s code ran it: step 1, the first "
+        "min(1, 1/|g|_1), every step taken).",
+        ("strong_wolfe", "none"),
+    )
     content_normalization: str = setting(
         "enum",
         "Eq. 1's normalisation: paper (sum / (4 n_H n_W n_C)) or gatys2016 (sum / 2, Gatys et "
@@ -239,6 +251,7 @@ class Config:
             self.keep_checkpoints,
         )
         require(self.learning_rate > 0, "learning_rate", "positive", self.learning_rate)
+        require(self.lbfgs_history > 0, "lbfgs_history", "a positive integer", self.lbfgs_history)
         require(0.0 <= self.noise_ratio <= 1.0, "noise_ratio", "within [0, 1]", self.noise_ratio)
         require(self.noise_range >= 0, "noise_range", "zero or positive", self.noise_range)
         require(0 <= self.seed < 2**32, "seed", "within [0, 2**32)", self.seed)

@@ -138,6 +138,7 @@ def scale_runs(
             config.recompute,
             "--scales",
             config.optimizer,
+            config.lbfgs_history,
         )
     initial, precision = None, None
     for scale in scales[sizes.scale_at(scales, start_updates).index :]:

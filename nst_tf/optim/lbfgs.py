@@ -153,9 +153,11 @@ class LbfgsOptimizer:
         means: Sequence[float],
         jit: bool,
         history: int = HISTORY,
+        line_search: bool = True,
     ):
         self.objective = objective
         self.history = history
+        self.line_search = line_search
         shape = tuple(initial_image.shape)
         images = shape[0]
         self._shape = shape
@@ -261,9 +263,11 @@ class LbfgsOptimizer:
         fixed = ((x <= self._lower) & (g > 0)) | ((x >= self._upper) & (g < 0))
         return tf.where(fixed, 0.0, -g)
 
-    @staticmethod
-    def _first_trial(f0: tf.Tensor, dphi0: tf.Tensor, fresh: tf.Tensor) -> tf.Tensor:
-        """1 when the history scales the direction; along -g_free, 2 f0 / -phi'(0).
+    def _first_trial(
+        self, f0: tf.Tensor, dphi0: tf.Tensor, fresh: tf.Tensor, d: tf.Tensor
+    ) -> tf.Tensor:
+        """1 when the history scales the direction; along -g_free, 2 f0 / -phi'(0), or without a
+        line search Torch's optim.lbfgs first step, min(1, 1 / |g|_1) (d is -g_free there).
 
         Every cost here is a sum of squares (f >= 0), and a quadratic along the line with
         f >= 0 has its minimiser at or before 2 f0 / -phi'(0): the search starts at or past the
@@ -271,6 +275,8 @@ class LbfgsOptimizer:
         without bounds, 1 / ||d||, is far too short for images: on the paper's pair at 400x300
         its first iteration took 5 evaluations, extrapolating up, and this one 1.)
         """
+        if not self.line_search:
+            return tf.where(fresh, tf.minimum(1.0, 1.0 / _dot(tf.abs(d), tf.ones_like(d))), 1.0)
         bound = 2.0 * f0 / -dphi0
         return tf.where(fresh & tf.math.is_finite(bound) & (bound > 0), bound, 1.0)
 
@@ -282,7 +288,7 @@ class LbfgsOptimizer:
         dphi0 = _dot(g0, d)
         fresh = steepest | ~self._has_history()
         stage = tf.where(self._stalled, _DONE, tf.where(dphi0 < 0, _BRACKET, _FAILED))
-        alpha = self._first_trial(f0, dphi0, fresh)
+        alpha = self._first_trial(f0, dphi0, fresh, d)
         # The first step's first trial is the start itself (a = 0): its evaluation gives the
         # terms this step returns and begins the search. One evaluation, one copy of the
         # objective in the graph.
@@ -306,13 +312,14 @@ class LbfgsOptimizer:
             inside = (raw > self._lower) & (raw < self._upper)
             dphi = _dot(tf.where(inside, g, 0.0), d)  # phi'(a) along the projected path
             trial = (alpha, f, dphi, g, terms)
-            searched = self._search(stage, trial, f0, dphi0, lo, hi, rec, count, zooms)
+            search = self._search if self.line_search else self._take
+            searched = search(stage, trial, f0, dphi0, lo, hi, rec, count, zooms)
             # The start's evaluation (first step): the search begins along -g_free.
             d = self._steepest(x, g)
             dphi0 = _dot(g, d)
             begun = (
                 tf.where(dphi0 < 0, _BRACKET, _FAILED),
-                self._first_trial(f, dphi0, tf.ones_like(stage, tf.bool)),
+                self._first_trial(f, dphi0, tf.ones_like(stage, tf.bool), d),
                 (d, f, dphi0, g, terms),
                 (tf.zeros_like(f), f, dphi0, g, terms),
                 (tf.zeros_like(f), f),
@@ -367,6 +374,17 @@ class LbfgsOptimizer:
         zoom_trial = _zoom_trial(lo[0], lo[1], lo[2], hi[0], hi[1], *rec, zooms > 0)
         alpha = tf.where(stage == _ZOOM, zoom_trial, extrapolated)
         return stage, alpha, lo, hi, rec, count, zooms
+
+    @staticmethod
+    def _take(stage, trial, f0, dphi0, lo, hi, rec, count, zooms):
+        """--lbfgs_line_search=none: the first trial is the step, whatever its cost (Torch's
+        optim.lbfgs without a lineSearch), unless it is not finite."""
+        search = (stage == _BRACKET) | (stage == _ZOOM)
+        count += tf.cast(search, count.dtype)
+        finite = tf.math.is_finite(trial[1])
+        lo = _choose(search & finite, trial, lo)
+        stage = tf.where(search, tf.where(finite, _DONE, _FAILED), stage)
+        return stage, trial[0], lo, hi, rec, count, zooms
 
     def _finish(self, x, g0, f0, d, stage, lo) -> tf.Tensor:
         """Takes lo (steps 3 and 4 of the module doc); returns what happened, per image."""
@@ -473,4 +491,11 @@ def from_config(
     config: Any, objective: Objective, initial_image: np.ndarray, jit: bool
 ) -> LbfgsOptimizer:
     """The registry's constructor (nst_tf.optim.registry)."""
-    return LbfgsOptimizer(objective, initial_image, config.means, jit)
+    return LbfgsOptimizer(
+        objective,
+        initial_image,
+        config.means,
+        jit,
+        history=config.lbfgs_history,
+        line_search=config.lbfgs_line_search == "strong_wolfe",
+    )

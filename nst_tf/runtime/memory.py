@@ -32,10 +32,17 @@ BLOCK_FACTOR = 1.5
 # Image-sized float32 arrays of each optimizer's state and step, on top of the activations:
 # Adam's image, last finite image, two moments, gradient and update (the fits above fell short
 # of Adam peaks measured since: 2.33-2.38 GiB at 1024x768); L-BFGS's image, last finite image,
-# gradient, 10 (s, y) pairs (HISTORY in nst_tf/optim/lbfgs.py) and the line search's direction,
-# trial point and gradients, fitted to its peaks at 1024x768 and 2048x1536 (2.54 and 7.41 GiB:
-# docs/performance.md, "L-BFGS in TensorFlow").
-OPTIMIZER_IMAGES = {"adam": 6, "lbfgs": 2 * 10 + 14}
+# gradient, its (s, y) pairs (--lbfgs_history, 10 by default) and the line search's direction,
+# trial point and gradients, fitted to its peaks at 1024x768 and 2048x1536 with 10 pairs (2.54
+# and 7.41 GiB: docs/performance.md, "L-BFGS in TensorFlow").
+ADAM_IMAGES = 6
+LBFGS_IMAGES_BESIDES_PAIRS = 14
+
+
+def optimizer_images(optimizer: str, history: int = 10) -> int:
+    """Image-sized arrays `optimizer` holds (L-BFGS: 2 per correction pair of `history`)."""
+    images = {"adam": ADAM_IMAGES, "lbfgs": 2 * history + LBFGS_IMAGES_BESIDES_PAIRS}
+    return images[optimizer]
 
 
 def _layer_sizes(width: int, height: int, deepest: str) -> Iterable[tuple[str, int]]:
@@ -55,6 +62,7 @@ def estimate_peak_bytes(
     layers: Iterable[str],
     recompute: bool = False,
     optimizer: str = "adam",
+    history: int = 10,
 ) -> int:
     """Peak RSS of a run at width x height whose terms read `layers` (see the module doc)."""
     layers = list(layers)
@@ -75,7 +83,7 @@ def estimate_peak_bytes(
             in_channels = vgg.VGG19_CHANNELS[int(name[4])]
     # Kernels are held twice (forward and flipped, nst_tf.layers). Activations are counted as
     # float32 for every precision: bfloat16 runs measured the same peak on CPU.
-    state = OPTIMIZER_IMAGES[optimizer] * width * height * 3
+    state = optimizer_images(optimizer, history) * width * height * 3
     return int(RUNTIME_BYTES + 2 * 4 * kernels + (activations + state) * 4)
 
 
@@ -114,11 +122,12 @@ def check_fits(
     recompute: bool = False,
     size_flag: str = "--width/--height",
     optimizer: str = "adam",
+    history: int = 10,
 ) -> int:
     """Logs the estimate; raises UserError (with a size that fits, in `size_flag`'s terms, one
     of SMALLER_SIZE) when it exceeds memory."""
     layers = list(layers)
-    needed = estimate_peak_bytes(width, height, layers, recompute, optimizer)
+    needed = estimate_peak_bytes(width, height, layers, recompute, optimizer, history)
     available = available_bytes()
     logging.info(
         "Estimated peak memory at %dx%d%s: %.2f GiB of %.2f GiB available",
@@ -158,11 +167,12 @@ def choose_recompute(
     requested: bool | None = None,
     size_flag: str = "--width/--height",
     optimizer: str = "adam",
+    history: int = 10,
 ) -> bool:
     """`needs_recompute`, with its estimate logged; raises if the chosen path does not fit."""
     layers = list(layers)
-    requested = needs_recompute(width, height, layers, requested, optimizer)
-    check_fits(width, height, layers, requested, size_flag, optimizer)
+    requested = needs_recompute(width, height, layers, requested, optimizer, history)
+    check_fits(width, height, layers, requested, size_flag, optimizer, history)
     return requested
 
 
@@ -172,9 +182,11 @@ def needs_recompute(
     layers: Iterable[str],
     requested: bool | None = None,
     optimizer: str = "adam",
+    history: int = 10,
 ) -> bool:
     """Whether to recompute VGG blocks in the backward pass: `requested`, or if unset, only
     when the plain step's estimate exceeds the memory available."""
     if requested is not None:
         return requested
-    return estimate_peak_bytes(width, height, layers, optimizer=optimizer) > available_bytes()
+    needed = estimate_peak_bytes(width, height, layers, optimizer=optimizer, history=history)
+    return needed > available_bytes()

@@ -391,3 +391,49 @@ def test_an_iteration_is_logged_as_soon_as_it_ends(tiny_vgg_path, tiny_images, t
     assert [(iteration, updates) for iteration, updates, _ in logged] == [(0, 1), (1, 2), (2, 3)]
     adam = build_lib.build(tiny_config(tiny_vgg_path, tiny_images, tmp_path / "adam"))
     assert not adam.optimizer.stores_terms and run.optimizer.stores_terms
+
+
+def torch_optim_lbfgs(grad, x, iterations, history):
+    """Torch's optim.lbfgs without a lineSearch (learningRate 1), transcribed in float64: the
+    first step t = min(1, 1/|g|_1) along -g, every later one t = 1 along -H g; pairs with
+    y.s > 1e-10 are kept, H's scaling is y.s / y.y of the newest."""
+    x = x.astype(np.float64).ravel()
+    g = grad(x)
+    d, t = -g, min(1.0, 1.0 / np.abs(g).sum())
+    g_old, pairs, h_diag, iterates = g, [], 1.0, []
+    for n in range(iterations):
+        if n > 0:
+            y, s = g - g_old, d * t
+            if y @ s > 1e-10:
+                pairs = [*pairs, (s, y)][-history:]
+                h_diag = (y @ s) / (y @ y)
+            q, alphas = -g, []
+            for s_i, y_i in reversed(pairs):
+                alpha = (s_i @ q) / (y_i @ s_i)
+                q = q - alpha * y_i
+                alphas.append(alpha)
+            d = q * h_diag
+            for (s_i, y_i), alpha in zip(pairs, reversed(alphas), strict=True):
+                d = d + s_i * (alpha - (y_i @ d) / (y_i @ s_i))
+            t = 1.0
+        g_old = g
+        x = x + t * d
+        g = grad(x)
+        iterates.append(x.copy())
+    return iterates
+
+
+def test_without_a_line_search_it_steps_as_torchs_optim_lbfgs():
+    """--lbfgs_line_search=none, as Li & Wand's and Luan et al.'s code ran L-BFGS."""
+    targets, start = quadratic_problem(outside=False)
+    weights = targets["weights"].numpy().astype(np.float64).ravel()
+    target = targets["target"].numpy().astype(np.float64).ravel()
+    start = start * 0.05  # small gradients: steps that stay inside the box, as Torch's are
+    expected = torch_optim_lbfgs(lambda x: 2 * weights * (x - target), start, 8, history=4)
+    optimizer = LbfgsOptimizer(quadratic, start, MEANS, jit=False, history=4, line_search=False)
+    for step, reference in enumerate(expected):
+        optimizer.step(targets)
+        np.testing.assert_allclose(
+            optimizer.image.numpy().ravel(), reference, rtol=1e-3, atol=1e-2, err_msg=str(step)
+        )
+    assert optimizer.evaluate(targets)["evaluations"][0] == 9  # the start, then one per step

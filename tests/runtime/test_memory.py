@@ -21,7 +21,7 @@ def _activation_bytes(width, height):
 
 def _state_bytes(width, height, optimizer="adam"):
     """The optimizer's image-sized float32 arrays."""
-    return memory.OPTIMIZER_IMAGES[optimizer] * width * height * 3 * 4
+    return memory.optimizer_images(optimizer) * width * height * 3 * 4
 
 
 def test_estimate_grows_linearly_in_pixels():
@@ -148,8 +148,10 @@ def test_recompute_is_chosen_only_when_the_plain_step_does_not_fit(monkeypatch):
 def test_every_optimizer_has_its_state_in_the_estimate(monkeypatch):
     from nst_tf.optim import lbfgs, registry
 
-    assert set(memory.OPTIMIZER_IMAGES) == set(registry.OPTIMIZERS)
-    assert memory.OPTIMIZER_IMAGES["lbfgs"] >= 2 * lbfgs.HISTORY  # its (s, y) pairs at least
+    for name in registry.OPTIMIZERS:
+        assert memory.optimizer_images(name) >= memory.ADAM_IMAGES
+    assert memory.optimizer_images("lbfgs", history=25) == memory.optimizer_images("lbfgs") + 30
+    assert memory.optimizer_images("lbfgs") >= 2 * lbfgs.HISTORY  # its (s, y) pairs at least
     adam = memory.estimate_peak_bytes(1024, 768, PAPER_LAYERS)
     assert memory.estimate_peak_bytes(1024, 768, PAPER_LAYERS, optimizer="adam") == adam
     with_lbfgs = memory.estimate_peak_bytes(1024, 768, PAPER_LAYERS, optimizer="lbfgs")
