@@ -1,6 +1,9 @@
-"""The paper's Figure 6: Gatys et al. 2016 vs the paper's method on three pairs of images.
+"""The paper's Figure 6: Gatys et al. 2016, Li & Wand 2016, Luan et al. 2017 and the paper's
+method on three pairs of images, each result scored by every method's energy.
 
 python scripts/figure6.py --images_dir=../shared/paper/images --output_dir=output/figure6
+python scripts/figure6.py --images_dir=../shared/paper/images --precision=auto \
+    --methods=li_wand2016,paper --pairs=louvre_small.jpg:monet.jpg
 """
 
 from __future__ import annotations
@@ -24,6 +27,11 @@ _PAIRS = flags.DEFINE_list(
     None,
     "content:style file names in --images_dir; default: the paper's louvre_small.jpg:monet.jpg, "
     "cat.jpg:sandstone.jpg, camp-nou.jpg:stone_style.jpg.",
+)
+_METHODS = flags.DEFINE_list(
+    "methods",
+    None,
+    "Methods to run (configs): default gatys2016, li_wand2016, luan2017, paper.",
 )
 _VGG_PATH = flags.DEFINE_string("vgg_path", None, "VGG-19 .mat (default: found as nst-tf does).")
 _PRECISION = flags.DEFINE_enum(
@@ -50,7 +58,13 @@ def main(argv: list[str]) -> None:
     overrides = {"vgg_path": _VGG_PATH.value, "precision": _PRECISION.value}
     overrides = {key: value for key, value in overrides.items() if value is not None}
     try:
-        results = figure6.figure6(_IMAGES_DIR.value, _OUTPUT_DIR.value, pairs, overrides)
+        results = figure6.figure6(
+            _IMAGES_DIR.value,
+            _OUTPUT_DIR.value,
+            pairs,
+            overrides,
+            methods=_METHODS.value or tuple(dict(figure6.METHODS)),
+        )
     except UserError as err:
         print(f"figure6: error: {err}", file=sys.stderr)
         sys.exit(1)
