@@ -35,6 +35,7 @@ from nst_tf.images import io
 from nst_tf.network import export
 from nst_tf.network.apply import Controls, Stylizer
 from nst_tf.tools.figures import contact_sheet, save_jpeg
+from nst_tf.weights import locate
 
 DEGREES = (0.0, 0.25, 0.5, 0.75, 1.0)
 FIRST_STYLE_SHARES = (1.0, 0.75, 0.5, 0.25, 0.0)  # the interpolation strip, left to right
@@ -142,8 +143,7 @@ def _paper_run(content: str, style: str, image_size: int, vgg_path: str | None) 
     """The paper's objective on the photo and the style at the panels' size, in float32."""
     settings = dict(content=content, style=style, image_size=image_size, precision="float32")
     settings.update(output_dir="unused", tensorboard=False)
-    if vgg_path:
-        settings["vgg_path"] = vgg_path
+    settings["vgg_path"] = locate.resolve_vgg_path(vgg_path)  # as nst-tf finds it when unset
     return build(make_config(load_config_table("paper"), settings))
 
 
