@@ -36,8 +36,12 @@ def figures(trained, tiny_vgg_path, tmp_path_factory):
     return result, photos
 
 
+def _luminance(pixels: np.ndarray) -> np.ndarray:
+    return np.asarray(pixels, np.float32).mean(axis=-1)
+
+
 def test_every_figure_is_written_as_a_grid_of_32x24_panels(figures):
-    result, _ = figures
+    result, photos = figures
     assert [os.path.basename(path) for path in result.figures] == list(network_figures.FIGURES)
     shapes = {os.path.basename(path): iio.imread(path).shape for path in result.figures}
     assert shapes == {
@@ -49,6 +53,15 @@ def test_every_figure_is_written_as_a_grid_of_32x24_panels(figures):
     }
     grid = iio.imread(result.figures[0]).astype(np.float32)
     assert grid[:24, :32].min() > 245  # the header's blank corner
+    # Panels compared by luminance: JPEG at 32x24 moves it by about 3, chroma by more.
+    photo = _luminance(io.resize(io.read_image(photos[0]), 32, 24))
+    assert np.abs(_luminance(grid[24 + GAP : 48 + GAP, :32]) - photo).mean() < 6  # first photo
+    degree = _luminance(iio.imread(result.figures[2]))
+    for top in (0, 24 + GAP):  # degree 0 is the photo, both ways
+        assert np.abs(degree[top : top + 24, :32] - photo).mean() < 6
+    top, bottom = degree[:24, 4 * (32 + GAP) :], degree[24 + GAP :, 4 * (32 + GAP) :]
+    assert np.abs(top - bottom).mean() < 6  # degree 1: the same image both ways ...
+    assert np.abs(top - photo).mean() > 20  # ... and not the photo
     regions = iio.imread(result.figures[-1]).astype(np.float32)
     mask = regions[:, 32 + GAP : 64 + GAP].mean(axis=-1)
     assert mask[:, :14].min() > 230 and mask[:, 18:].max() < 25  # left half white
