@@ -1,4 +1,5 @@
-"""Speed of the style network on this machine: training steps/s and nst-tf-apply images/s.
+"""Speed of the style network on this machine: training steps/s, nst-tf-apply images/s, and
+one apply call against the paper's 200-iteration optimisation of the same image.
 
 python scripts/benchmark_network.py                       # 256 px batch 4; apply 400x300
 python scripts/benchmark_network.py --apply_sizes=400x300,1024x768 --repeats=10

@@ -20,6 +20,7 @@ side, for the 9x9 convolutions' reflect padding at the quarter-resolution layers
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Sequence
 
@@ -71,13 +72,31 @@ class Stylizer:
 
     def __init__(self, network: StyleNetwork, controls: Controls, precision: str):
         self.network = network
+        # Per-image weights [B, S] and per-pixel maps [B, H, W, S] are compiled apart: one
+        # function relaxed over both ranks loses the shapes the network's resizes need.
+        self._runs = {
+            rank: tf.function(
+                lambda images, slot_weights: network(images, slot_weights, precision),
+                reduce_retracing=True,
+            )
+            for rank in (2, 4)
+        }
+        self._set_controls(controls)
+
+    def with_controls(self, controls: Controls) -> Stylizer:
+        """The same network with other controls, sharing this one's compiled function.
+
+        The controls are inputs of the compiled network, so a figure that varies them (or an
+        interface with sliders) pays for one trace per image size, not one per setting.
+        """
+        other = copy.copy(self)
+        other._set_controls(controls)
+        return other
+
+    def _set_controls(self, controls: Controls) -> None:
         self.controls = controls
         weights = np.asarray(controls.style_weights, np.float32)
         self._style = controls.degree * weights / weights.sum()
-        self._run = tf.function(
-            lambda images, slot_weights: network(images, slot_weights, precision),
-            reduce_retracing=True,
-        )
 
     def slot_weights(self, batch: int, masks: Sequence[np.ndarray] = ()) -> np.ndarray:
         """[B, S] from the style weights, or [B, H, W, S] from per-style masks [H, W]."""
@@ -96,11 +115,12 @@ class Stylizer:
         if np.all(identity_share == 1.0):  # degree 0: the photos themselves
             output = photos
         else:
-            output = self._run(photos, weights).numpy()
+            run = self._runs[weights.ndim]
+            output = run(photos, weights).numpy()
             if np.any(identity_share > 0):
                 own = np.zeros_like(weights)
                 own[..., IDENTITY] = 1.0
-                lost = photos - self._run(photos, own).numpy()
+                lost = photos - run(photos, own).numpy()
                 share = identity_share if masks else identity_share[:, np.newaxis, np.newaxis]
                 output = output + share * lost
         pairs = zip(output, photos, strict=True)

@@ -16,15 +16,14 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-import imageio.v3 as iio
 import numpy as np
 
 from nst_tf.config import load_config_table, make_config
 from nst_tf.errors import UserError
-from nst_tf.files import atomic_path, write_text
+from nst_tf.files import write_text
 from nst_tf.images import io, sizes
 from nst_tf.stylize import stylize
-from nst_tf.tools.figures import contact_sheet
+from nst_tf.tools.figures import contact_sheet, save_jpeg
 
 CONTENT, STYLE, SECOND_STYLE = "louvre_small.jpg", "monet.jpg", "stone_style.jpg"
 # Adam ignores the cost's scale, and at the paper's 40 / 10 style outweighs content ~10^5-fold
@@ -35,7 +34,6 @@ STYLE_SCALES = (0.5, 0.75, 1.0, 1.5, 2.0)
 BLEND_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # of the second style
 PAPER_ALPHA = 10.0
 SKY_TO_GROUND = (0.55, 0.65)  # the mask's soft edge, as fractions of the height
-JPEG_QUALITY = 85
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,7 +141,7 @@ def controls_figures(
     os.makedirs(figures_dir, exist_ok=True)
     figures = {}
     for name, pixels in panels.items():
-        _save_jpeg(os.path.join(figures_dir, name), pixels)
+        save_jpeg(os.path.join(figures_dir, name), pixels)
         figures[name] = sum(run.seconds[r] for r in dict.fromkeys(shown[name]))
     markdown = _timings_markdown(figures, run.seconds, image_size, num_iterations)
     write_text(os.path.join(output_dir, "timings.md"), markdown)
@@ -154,12 +152,6 @@ def missing_images(images_dir: str) -> list[str]:
     """The figures' input images missing from images_dir (empty when all are there)."""
     names = (CONTENT, STYLE, SECOND_STYLE)
     return [name for name in names if not os.path.isfile(os.path.join(images_dir, name))]
-
-
-def _save_jpeg(path: str, pixels: np.ndarray) -> None:
-    """Small JPEGs for the docs (quality 85), written atomically."""
-    with atomic_path(path) as tmp_path:
-        iio.imwrite(tmp_path, pixels, extension=".jpg", quality=JPEG_QUALITY)
 
 
 def _timings_markdown(

@@ -6,12 +6,15 @@ written without it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import numpy as np
 
 from nst_tf.files import atomic_path
 from nst_tf.tools.compare import COST_COLUMNS
+
+JPEG_QUALITY = 85  # the docs' figures: small files that still show brush strokes
 
 
 def contact_sheet(panels: Sequence[np.ndarray], columns: int = 4, gap: int = 6) -> np.ndarray:
@@ -25,6 +28,15 @@ def contact_sheet(panels: Sequence[np.ndarray], columns: int = 4, gap: int = 6) 
         top, left = (index // columns) * (height + gap), (index % columns) * (width + gap)
         sheet[top : top + height, left : left + width] = panel
     return sheet
+
+
+def save_jpeg(path: str, pixels: np.ndarray) -> None:
+    """A figure for the docs as a small JPEG, written atomically (its folder is made)."""
+    import imageio.v3 as iio
+
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with atomic_path(path) as tmp_path:
+        iio.imwrite(tmp_path, pixels, extension=".jpg", quality=JPEG_QUALITY)
 
 
 def plot_cost_trace(

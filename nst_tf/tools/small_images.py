@@ -27,17 +27,15 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import imageio.v3 as iio
 import numpy as np
 import tensorflow as tf
 
 from nst_tf.build import Inputs, Run, build
 from nst_tf.config import load_config_table, make_config
 from nst_tf.errors import UserError
-from nst_tf.files import atomic_path
 from nst_tf.images import io
 from nst_tf.runtime import devices
-from nst_tf.tools.figures import contact_sheet
+from nst_tf.tools.figures import contact_sheet, save_jpeg
 from nst_tf.tools.layout import LAYOUT_SIZE, layout_ssim
 from nst_tf.weights import locate, matconvnet
 
@@ -57,7 +55,6 @@ LAYOUT_FIXES: dict[int, dict[str, dict[str, Any]]] = {
 }
 FIXED_ROUTES = ("Adam", "L-BFGS")
 PANEL = (240, 180)  # width, height of each panel of the contact sheet
-JPEG_QUALITY = 85
 
 
 @dataclasses.dataclass
@@ -223,10 +220,8 @@ def contact(runs: Sequence[Measured], content: np.ndarray) -> np.ndarray:
 
 
 def save_figure(report: Report, content: np.ndarray, path: str) -> None:
-    """The contact sheet as a small JPEG (quality 85), written atomically."""
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    with atomic_path(path) as tmp_path:
-        iio.imwrite(tmp_path, contact(report.runs, content), extension=".jpg", quality=JPEG_QUALITY)
+    """The contact sheet as a small JPEG, written atomically."""
+    save_jpeg(path, contact(report.runs, content))
 
 
 def _settings(settings: Mapping[str, Any]) -> str:

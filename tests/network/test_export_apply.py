@@ -94,6 +94,31 @@ def test_degree_zero_returns_the_photo_and_one_the_full_style(trained):
     assert 0 < np.abs(half - photos).mean() < np.abs(full.astype(np.float32) - photos).mean()
 
 
+def test_other_controls_reuse_the_compiled_network_and_give_a_fresh_stylizers_images(trained):
+    config, _ = trained
+    network, _ = export.load(config.output_dir)
+    photos = np.stack([smooth_image(30, 22, seed) for seed in (1, 2)])
+    first = Stylizer(network, Controls((1, 0)), "float32")
+    left = np.zeros(photos.shape[1:3], np.float32)
+    left[:, :15] = 1.0
+    first(photos)
+    first(photos, [left, 1 - left])
+
+    def traces():
+        return sum(run.experimental_get_tracing_count() for run in first._runs.values())
+
+    before = traces()
+    for controls in (Controls((0, 1), 0.5), Controls((1, 3), 1.0, "luminance")):
+        other = first.with_controls(controls)
+        fresh = Stylizer(network, controls, "float32")
+        np.testing.assert_array_equal(other(photos), fresh(photos))
+        masked = other(photos, [left, 1 - left])
+        np.testing.assert_array_equal(masked, fresh(photos, [left, 1 - left]))
+        assert other.controls == controls
+    assert traces() == before
+    assert first.controls == Controls((1, 0))  # the original keeps its own
+
+
 def test_masks_put_each_style_in_its_region_and_leave_the_rest(trained):
     config, _ = trained
     network, _ = export.load(config.output_dir)

@@ -1,4 +1,5 @@
-"""The network benchmark counts the FLOPs the issue states and times nst-tf-apply's own call."""
+"""The network benchmark counts the FLOPs the issue states and times nst-tf-apply's own call
+against an iteration of the paper's run."""
 
 from __future__ import annotations
 
@@ -22,3 +23,11 @@ def test_apply_calls_run_every_precision():
     calls = network_benchmark.apply_calls(20, 16)
     assert set(calls) == {"float32", "bfloat16"}
     assert all(np.isfinite(call()) for call in calls.values())
+
+
+def test_a_paper_iteration_runs_every_precision_and_updates_the_image():
+    steps = network_benchmark.paper_iterations(20, 16)
+    assert set(steps) == {"float32", "bfloat16"}
+    for step in steps.values():
+        first, second = step(), step()
+        assert np.isfinite(first) and second != first  # each call is one more Adam update
