@@ -19,6 +19,11 @@ A step's cost is that of the image it starts from, so a route that reports the t
 k took the k steps before it. Every route's first step includes its tracing, as a run's does.
 Routes in bfloat16 report bf16 costs; their image is re-scored with the fp32 objective
 (untimed) before it counts as having reached the target.
+
+The costs do not see everything a picture shows (a coarse L-BFGS route met both conditions and
+drew the pyramid fainter), so each route's image at the target is also compared in pixels
+(nst_tf.tools.layout's SSIM at 100x75): with the content photograph ("layout") and, when the
+paper's run was made here rather than its costs given, with that run's result ("vs Adam").
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from nst_tf.build import Inputs
 from nst_tf.config import load_config_table, make_config
 from nst_tf.images import io
 from nst_tf.runtime import devices
+from nst_tf.tools.layout import layout_ssim
 from nst_tf.weights import locate, matconvnet
 
 # Coarse to fine: the first scale's iterations as measured worth it by issue 10b (Adam) and a
@@ -72,6 +78,8 @@ class RouteResult:
     reached_at: int | None = None  # iterations it took
     reached_seconds: float | None = None
     evaluations: float | None = None
+    layout: float | None = None  # SSIM with the content photograph, at the target
+    similarity: float | None = None  # SSIM with the paper's Adam result, at the target
 
     def summary(self, adam_step_seconds: list[float], iterations: int) -> dict[str, Any]:
         """The route against Adam's steps in the same rounds: the load they both met."""
@@ -89,6 +97,8 @@ class RouteResult:
             "steps_run": self.steps,
             "last_cost": self.costs[-1] if self.costs else None,
             "last_content_cost": self.contents[-1] if self.contents else None,
+            "layout_ssim": self.layout,
+            "ssim_to_adam_result": self.similarity,
         }
 
 
@@ -170,7 +180,7 @@ def run(
 
     log(f"CPU: {devices.cpu_summary()}; TensorFlow {tf.__version__}")
     paper = make({})
-    adam_wall = None
+    adam_wall = adam_pixels = None
     if target is None:
         started = time.perf_counter()
         for _ in range(iterations):
@@ -178,6 +188,7 @@ def run(
         adam_wall = time.perf_counter() - started
         final = paper.evaluate()
         target = (_total(final), _content(final))
+        adam_pixels = io.denormalize(paper.image, base.means)
         log(f"target: the paper's Adam after {iterations} updates, total cost {target[0]:.6g}, "
             f"content cost {target[1]:.6g} ({adam_wall:.1f} s alone)")  # fmt: skip
     else:
@@ -205,6 +216,10 @@ def run(
             result.costs.append(cost)
             result.contents.append(content)
             if cost <= target_total and content <= most_content:
+                pixels = io.denormalize(route.run.optimizer.last_finite.numpy(), base.means)
+                result.layout = layout_ssim(pixels, inputs.content)
+                if adam_pixels is not None:
+                    result.similarity = layout_ssim(pixels, adam_pixels)
                 result.reached_at = result.steps
                 result.reached_seconds = sum(result.seconds)
                 if "evaluations" in terms:
@@ -229,6 +244,9 @@ def run(
         "content_margin": CONTENT_MARGIN,
         "adam_iterations": iterations,
         "adam_alone_seconds": adam_wall,
+        "adam_layout_ssim": None
+        if adam_pixels is None
+        else layout_ssim(adam_pixels, inputs.content),
         "adam_reference_steps": reference.steps,
         "adam_step_seconds": reference.seconds,
         "routes": [r.summary(reference.seconds, iterations) for r in done],
@@ -236,5 +254,6 @@ def run(
     for r in report["routes"]:
         ratio = "-" if r["ratio_to_adam"] is None else f"{r['ratio_to_adam']:.2f}"
         log(f"{r['route']:<14} iterations {r['iterations']} evaluations {r['evaluations']} "
-            f"seconds {r['seconds']} ratio {ratio}")  # fmt: skip
+            f"seconds {r['seconds']} ratio {ratio} layout {r['layout_ssim']} "
+            f"vs Adam {r['ssim_to_adam_result']}")  # fmt: skip
     return report
