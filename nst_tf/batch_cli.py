@@ -19,6 +19,7 @@ from absl import app, flags, logging
 from nst_tf import __version__, cli
 from nst_tf.console import early_strategy, run_console_script
 from nst_tf.errors import UserError
+from nst_tf.runtime import distribute
 
 _CONTENTS = flags.DEFINE_string(
     "contents", None, "Content images: a folder, a glob or a comma list of files/folders/globs."
@@ -40,7 +41,7 @@ _BATCH_SIZE = flags.DEFINE_integer(
 _DISTRIBUTE = flags.DEFINE_enum(
     "distribute",
     "auto",
-    ["auto", "one_device", "mirrored", "tpu", "multi_worker"],
+    distribute.STRATEGIES,
     "tf.distribute strategy: auto = every local GPU when there are several, else one device.",
 )
 _TPU = flags.DEFINE_string("tpu", "", "TPU address for --distribute=tpu (empty: a TPU VM's own).")
@@ -66,7 +67,6 @@ def main(argv: list[str]) -> None:
 
     started = environment.configure(logging.get_verbosity(), early_strategy(_DISTRIBUTE.value))
     from nst_tf.batch import jobs, runner, summary
-    from nst_tf.runtime import distribute
 
     try:
         config = cli.config_from_flags()

@@ -3,13 +3,19 @@
 One step serves them all (nst_tf/batch/batched.py); only how the devices are found differs:
 local GPUs or CPUs, a TPU (its address in --tpu or the environment a Cloud TPU VM sets), or
 several machines described by the TF_CONFIG environment variable.
+
+TensorFlow is imported when a strategy is made, not with the module: the commands read
+STRATEGIES to define their flags before nst_tf.runtime.environment starts TensorFlow quietly.
 """
 
 from __future__ import annotations
 
-import tensorflow as tf
+from typing import TYPE_CHECKING
 
 from nst_tf.errors import UserError
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 STRATEGIES = ("auto", "one_device", "mirrored", "tpu", "multi_worker")
 
@@ -20,6 +26,8 @@ def make_strategy(name: str, tpu: str = "") -> tf.distribute.Strategy:
     multi_worker lists no device first: MultiWorkerMirroredStrategy must be made before
     TensorFlow's context starts (see nst_tf.runtime.environment.configure's `startup`).
     """
+    import tensorflow as tf
+
     if name == "multi_worker":
         return tf.distribute.MultiWorkerMirroredStrategy()
     gpus = tf.config.list_logical_devices("GPU")
