@@ -26,7 +26,19 @@ Override any key with its flag, or in a variant:
         return {**network.get_config(), "num_steps": 4000}
 """
 
+from nst_tf.configs import paper
+
 COMMAND = "nst-tf-train"
+PAPER = paper.get_config()
+PAPER_LOSS = (
+    "means",
+    "pooling",
+    "terms",
+    "content_layer",
+    "style_layers",
+    "alpha",
+    "content_normalization",
+)
 
 
 def get_config() -> dict:
@@ -46,22 +58,10 @@ def get_config() -> dict:
         "width": 0.5,
         "seed": 0,
         "preview_image": None,
-        # The paper's loss (configs/paper.py), plus total variation.
-        "means": (123.68, 116.779, 103.939),
-        "pooling": "avg",
-        "terms": ("content", "style"),
-        "content_layer": "conv4_2",
-        "style_layers": (
-            ("conv1_1", 0.2),
-            ("conv2_1", 0.2),
-            ("conv3_1", 0.2),
-            ("conv4_1", 0.2),
-            ("conv5_1", 0.2),
-        ),
-        "alpha": 10.0,
+        # The paper's loss (configs/paper.py) with another beta, plus total variation.
+        **{key: PAPER[key] for key in PAPER_LOSS},
         "beta": 0.01,  # the paper's 40 makes the network paint texture only (docstring)
         "tv_weight": 1e-4,
-        "content_normalization": "paper",
         # Outputs.
         "log_every": 20,
         "preview_every": 200,
