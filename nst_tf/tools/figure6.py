@@ -75,7 +75,7 @@ class Result:
     seconds: float
     evaluations: float | None  # L-BFGS cost+gradient passes; Adam makes one per iteration
     load_average: float  # the host's 1-minute load as the run ended: how alone it ran
-    energies: dict[str, float]  # every method's energy of the saved result, by method
+    energies: dict[str, float]  # every method's energy of the result, by method
 
 
 def method_settings(
@@ -97,7 +97,7 @@ class MethodRun:
     image: np.ndarray  # the run's 8-bit result, lossless, as every energy scores it
     trace: list[dict[str, float]]
     seconds: float
-    load_average: float | None
+    load_average: float
 
 
 def run_or_reuse(config: Config) -> MethodRun:
@@ -121,6 +121,7 @@ class Energies:
     def __init__(self, settings_of: Mapping[str, Mapping[str, Any]]):
         self._runs = {}
         for method, settings in settings_of.items():
+            # The energy does not depend on the optimizer; Adam's state is the smaller one.
             config = make_config(
                 load_config_table(method),
                 {**settings, "tensorboard": False, "precision": "float32", "optimizer": "adam"},
