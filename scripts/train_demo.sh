@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The style transfer network on a CPU in one command: fetches the weights and training photos
 # if missing, trains a 2-style network with configs/network.py for 2,000 steps (128 px crops,
-# batch 4, width 0.5: about 12 minutes on an idle 2-core Zen 5, see docs/network.md) into
+# batch 4, width 0.5: 11.5 minutes measured alone on a 2-core Zen 5, see docs/network.md) into
 # output/network_demo, then writes docs/network.md's figures (docs/figures/network_*.jpg) and
 # prints the degree table.
 #
